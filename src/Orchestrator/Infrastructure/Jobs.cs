@@ -1,0 +1,73 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Reimage.Orchestrator.Agents;
+using Reimage.Orchestrator.Waves;
+using Reimage.Orchestrator.Workflow;
+
+namespace Reimage.Orchestrator.Infrastructure;
+
+public static class Jobs
+{
+    public const string Schema = "hangfire";
+
+    /// <summary>
+    /// Hangfire on PostgreSQL, tuned for a recovery rather than for Hangfire's low-load defaults: jobs are picked up
+    /// through LISTEN/NOTIFY as soon as they are enqueued (not after a 15 s poll), and a job whose worker died is
+    /// re-run after 2 minutes (not 30): running jobs keep their claim alive with a sliding invisibility timeout.
+    /// </summary>
+    public static IHostApplicationBuilder AddReimageWorkflow(this IHostApplicationBuilder builder, bool runServer = true)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(Storage.ConnectionStringName)
+            ?? throw new InvalidOperationException("AddReimageStorage must run before AddReimageWorkflow.");
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(c => c.UseNpgsqlConnection(connectionString), StorageOptions()));
+        if (runServer)
+        {
+            builder.Services.AddHangfireServer(options =>
+            {
+                options.WorkerCount = Math.Max(4, Environment.ProcessorCount * 2);
+                options.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+                options.ShutdownTimeout = TimeSpan.FromSeconds(10);
+            });
+            builder.Services.AddHostedService<RecurringJobsRegistration>();
+        }
+
+        builder.Services.AddSingleton<TransitionWriter>();
+        builder.Services.AddSingleton<WorkflowPump>();
+        builder.Services.AddSingleton<WorkflowKick>();
+        builder.Services.AddTransient<WorkflowPumpJob>();
+        builder.Services.AddSingleton<WavePlanner>();
+        builder.Services.AddSingleton<AgentCommandQueue>();
+        return builder;
+    }
+
+    public static PostgreSqlStorageOptions StorageOptions() => new()
+    {
+        SchemaName = Schema,
+        PrepareSchemaIfNecessary = true,
+        EnableLongPolling = true,
+        QueuePollInterval = TimeSpan.FromSeconds(1),
+        InvisibilityTimeout = TimeSpan.FromMinutes(2),
+        UseSlidingInvisibilityTimeout = true,
+        DistributedLockTimeout = TimeSpan.FromSeconds(30),
+        JobExpirationCheckInterval = TimeSpan.FromMinutes(15),
+    };
+}
+
+/// <summary>Registers the recurring reconciler once the server is up.</summary>
+internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        recurring.AddOrUpdate<WorkflowPumpJob>(WorkflowPumpJob.RecurringId, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,125 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Reimage.Orchestrator.Agents;
+using Reimage.Orchestrator.Machines;
+using Reimage.Orchestrator.Sites;
+using Reimage.Orchestrator.Waves;
+using Reimage.Orchestrator.Workflow;
+
+namespace Reimage.Orchestrator.Infrastructure;
+
+internal sealed class SiteConfiguration : IEntityTypeConfiguration<Site>
+{
+    public void Configure(EntityTypeBuilder<Site> b)
+    {
+        b.ToTable("sites");
+        b.Property(s => s.Code).HasMaxLength(32);
+        b.Property(s => s.Name).HasMaxLength(128);
+        b.Property(s => s.TimeZone).HasMaxLength(64);
+        b.HasIndex(s => s.Code).IsUnique();
+    }
+}
+
+internal sealed class TechnicianConfiguration : IEntityTypeConfiguration<Technician>
+{
+    public void Configure(EntityTypeBuilder<Technician> b)
+    {
+        b.ToTable("technicians");
+        b.Property(t => t.Name).HasMaxLength(128);
+        b.Property(t => t.Building).HasMaxLength(64);
+        b.HasOne<Site>().WithMany().HasForeignKey(t => t.SiteId);
+    }
+}
+
+internal sealed class MachineConfiguration : IEntityTypeConfiguration<Machine>
+{
+    public void Configure(EntityTypeBuilder<Machine> b)
+    {
+        b.ToTable("machines");
+        b.Property(m => m.Hostname).HasMaxLength(63);
+        b.Property<string>("HostnameKey").HasMaxLength(63)
+            .HasComputedColumnSql("lower(hostname)", stored: true);
+        b.HasIndex("HostnameKey").IsUnique();
+        b.Property(m => m.AssetTag).HasMaxLength(64);
+        b.Property(m => m.SerialNumber).HasMaxLength(64);
+        b.HasIndex(m => m.SerialNumber).IsUnique();
+        b.Property(m => m.IpAddress).HasMaxLength(45);
+        b.Property(m => m.Building).HasMaxLength(64);
+        b.Property(m => m.Floor).HasMaxLength(16);
+        b.Property(m => m.Room).HasMaxLength(32);
+        b.Property(m => m.Department).HasMaxLength(64);
+        b.Property(m => m.Owner).HasMaxLength(128);
+        b.Property(m => m.Model).HasMaxLength(64);
+        b.Property(m => m.DiskType).HasMaxLength(32);
+        b.Property(m => m.BmcAddress).HasMaxLength(255);
+        b.Property(m => m.ImageProfile).HasMaxLength(64);
+        b.HasIndex(m => m.MacAddresses).HasMethod("gin");
+        b.HasIndex(m => new { m.SiteId, m.Building, m.Floor });
+        b.HasOne<Site>().WithMany().HasForeignKey(m => m.SiteId);
+    }
+}
+
+internal sealed class MachineEventConfiguration : IEntityTypeConfiguration<MachineEvent>
+{
+    public void Configure(EntityTypeBuilder<MachineEvent> b)
+    {
+        b.ToTable("machine_events");
+        b.Property(e => e.TimeZone).HasMaxLength(64);
+        b.Property(e => e.Actor).HasMaxLength(128);
+        b.Property(e => e.Origin).HasMaxLength(128);
+        b.Property(e => e.Kind).HasMaxLength(32);
+        b.Property(e => e.FromState).HasMaxLength(32);
+        b.Property(e => e.ToState).HasMaxLength(32);
+        b.Property(e => e.Step).HasMaxLength(32);
+        b.Property(e => e.Detail).HasMaxLength(2000);
+        b.HasIndex(e => new { e.MachineId, e.Id });
+        b.HasOne<Machine>().WithMany().HasForeignKey(e => e.MachineId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class WaveConfiguration : IEntityTypeConfiguration<Wave>
+{
+    public void Configure(EntityTypeBuilder<Wave> b)
+    {
+        b.ToTable("waves");
+        b.Property(w => w.Name).HasMaxLength(128);
+        b.Property(w => w.ApprovedBy).HasMaxLength(128);
+        b.HasIndex(w => w.Name).IsUnique();
+    }
+}
+
+internal sealed class RecoveryConfiguration : IEntityTypeConfiguration<Recovery>
+{
+    public void Configure(EntityTypeBuilder<Recovery> b)
+    {
+        b.ToTable("recoveries");
+        b.HasKey(r => r.MachineId);
+        b.Property(r => r.FailureReason).HasMaxLength(500);
+        b.HasIndex(r => new { r.State, r.Step });
+        b.HasIndex(r => r.WaveId);
+        b.HasOne<Machine>().WithOne().HasForeignKey<Recovery>(r => r.MachineId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Wave>().WithMany().HasForeignKey(r => r.WaveId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+internal sealed class AgentCommandConfiguration : IEntityTypeConfiguration<AgentCommand>
+{
+    public void Configure(EntityTypeBuilder<AgentCommand> b)
+    {
+        b.ToTable("agent_commands");
+        b.Property(c => c.Kind).HasMaxLength(32);
+        b.Property(c => c.Step).HasMaxLength(32);
+        b.Property(c => c.LeasedBy).HasMaxLength(128);
+        b.Property(c => c.Detail).HasMaxLength(2000);
+        // The agents' fetch and the pump's claim each read one narrow slice; partial indexes keep them small.
+        b.HasIndex(c => new { c.SiteId, c.NotBefore })
+            .HasFilter("status IN ('Pending', 'Leased')")
+            .HasDatabaseName("ix_agent_commands_open");
+        b.HasIndex(c => c.CompletedAt)
+            .HasFilter("status = 'Completed'")
+            .HasDatabaseName("ix_agent_commands_completed");
+        b.HasIndex(c => c.MachineId);
+        b.HasOne<Machine>().WithMany().HasForeignKey(c => c.MachineId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Site>().WithMany().HasForeignKey(c => c.SiteId);
+    }
+}

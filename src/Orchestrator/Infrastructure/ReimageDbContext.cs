@@ -1,0 +1,40 @@
+using Microsoft.EntityFrameworkCore;
+using Reimage.Orchestrator.Agents;
+using Reimage.Orchestrator.Machines;
+using Reimage.Orchestrator.Sites;
+using Reimage.Orchestrator.Waves;
+using Reimage.Orchestrator.Workflow;
+
+namespace Reimage.Orchestrator.Infrastructure;
+
+public sealed class ReimageDbContext(DbContextOptions<ReimageDbContext> options) : DbContext(options)
+{
+    /// <summary>Domain tables live here; Hangfire's live in <c>hangfire</c>.</summary>
+    public const string Schema = "reimage";
+
+    public DbSet<Site> Sites => Set<Site>();
+
+    public DbSet<Technician> Technicians => Set<Technician>();
+
+    public DbSet<Machine> Machines => Set<Machine>();
+
+    public DbSet<MachineEvent> MachineEvents => Set<MachineEvent>();
+
+    public DbSet<Wave> Waves => Set<Wave>();
+
+    public DbSet<Recovery> Recoveries => Set<Recovery>();
+
+    public DbSet<AgentCommand> AgentCommands => Set<AgentCommand>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(ReimageDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Enums are stored by name: readable in SQL, and stable when members are added.
+        configurationBuilder.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
+    }
+}

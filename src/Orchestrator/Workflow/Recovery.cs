@@ -1,0 +1,30 @@
+namespace Reimage.Orchestrator.Workflow;
+
+/// <summary>
+/// A machine's recovery record: where it is in its path. Written only through compare-and-set on
+/// <see cref="Version"/> (see <see cref="TransitionWriter"/>).
+/// </summary>
+public sealed class Recovery
+{
+    public Guid MachineId { get; set; }
+
+    public RecoveryState State { get; set; } = RecoveryState.NotPlanned;
+
+    public RecoveryPath Path { get; set; } = RecoveryPath.Reformat;
+
+    public Step? Step { get; set; }
+
+    /// <summary>1 for the first try of <see cref="Step"/>, counting up with each retry.</summary>
+    public int Attempt { get; set; }
+
+    public Guid? WaveId { get; set; }
+
+    public DateTimeOffset? StepStartedAt { get; set; }
+
+    public DateTimeOffset StateChangedAt { get; set; }
+
+    public string? FailureReason { get; set; }
+
+    /// <summary>Incremented by every transition; the compare-and-set token.</summary>
+    public long Version { get; set; }
+}

@@ -1,0 +1,70 @@
+namespace Reimage.Orchestrator.Workflow;
+
+public enum RecoveryPath
+{
+    Reformat,
+    DriveReplacement,
+    ServerViaBmc,
+}
+
+public enum Step
+{
+    NetworkBoot,
+    Imaging,
+    Verify,
+}
+
+public enum StepKind
+{
+    Automated,
+    HandsOn,
+}
+
+/// <summary>One step of a path: who does it, which agent command carries it, how long it may take and how often it is tried.</summary>
+public sealed record StepDefinition(Step Step, StepKind Kind, string AgentCommand, TimeSpan Timeout, int MaxAttempts, bool UsesImagingSlot);
+
+/// <summary>
+/// The ordered steps of each recovery path. The workflow-engine issue extends the Reformat path with its
+/// optional technician step and adds DriveReplacement and ServerViaBmc; until then those paths run the
+/// automated tail they share with Reformat.
+/// </summary>
+public static class RecoveryPaths
+{
+    private static readonly StepDefinition[] ReformatSteps =
+    [
+        new(Step.NetworkBoot, StepKind.Automated, "network-boot", TimeSpan.FromMinutes(20), MaxAttempts: 3, UsesImagingSlot: true),
+        new(Step.Imaging, StepKind.Automated, "await-imaging", TimeSpan.FromHours(3), MaxAttempts: 2, UsesImagingSlot: true),
+        new(Step.Verify, StepKind.Automated, "verify", TimeSpan.FromMinutes(30), MaxAttempts: 3, UsesImagingSlot: false),
+    ];
+
+    public static IReadOnlyList<StepDefinition> Steps(RecoveryPath path) => path switch
+    {
+        RecoveryPath.Reformat or RecoveryPath.DriveReplacement or RecoveryPath.ServerViaBmc => ReformatSteps,
+        _ => throw new ArgumentOutOfRangeException(nameof(path), path, "Unknown recovery path."),
+    };
+
+    public static StepDefinition First(RecoveryPath path) => Steps(path)[0];
+
+    public static StepDefinition Definition(RecoveryPath path, Step step) =>
+        Steps(path).FirstOrDefault(s => s.Step == step)
+        ?? throw new InvalidOperationException($"Step {step} is not on the {path} path.");
+
+    /// <summary>The step after <paramref name="step"/>, or null when it was the last (the machine is then Restored).</summary>
+    public static StepDefinition? Next(RecoveryPath path, Step step)
+    {
+        var steps = Steps(path);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            if (steps[i].Step == step)
+            {
+                return i + 1 < steps.Count ? steps[i + 1] : null;
+            }
+        }
+
+        throw new InvalidOperationException($"Step {step} is not on the {path} path.");
+    }
+
+    /// <summary>Steps whose machines hold one of the site's imaging slots.</summary>
+    public static IReadOnlyList<string> SlotSteps { get; } =
+        ReformatSteps.Where(s => s.UsesImagingSlot).Select(s => s.Step.ToString()).ToArray();
+}

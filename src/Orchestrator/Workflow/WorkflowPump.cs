@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Reimage.Orchestrator.Workflow;
+
+/// <summary>
+/// Moves machines along their paths in batches: applies agents' results (next step, retry with backoff,
+/// Restored after a positive verification, Failed past the retry limit) and admits queued machines of
+/// launched waves while their site has free imaging slots. Every write goes through <see cref="TransitionWriter"/>.
+/// Safe to run concurrently and more than once: results are claimed with <c>SKIP LOCKED</c> and applied in
+/// the claiming transaction; admission is serialised by an advisory lock.
+/// </summary>
+public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, TimeProvider clock, ILogger<WorkflowPump> logger)
+{
+    private const long DispatchLockKey = 0x5245494D41474501; // "REIMAGE" + 1
+
+    /// <summary>Applies up to <paramref name="batchSize"/> recorded results; returns how many results were consumed.</summary>
+    public async Task<int> ApplyResultsAsync(int batchSize, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+
+        var results = new List<(Guid MachineId, string Step, int Attempt, bool Succeeded, string? Detail)>();
+        await using (var claim = new NpgsqlCommand(
+            """
+            WITH claimed AS (
+                SELECT id FROM reimage.agent_commands WHERE status = 'Completed'
+                ORDER BY completed_at LIMIT @n FOR UPDATE SKIP LOCKED)
+            UPDATE reimage.agent_commands c SET status = 'Applied'
+            FROM claimed WHERE c.id = claimed.id
+            RETURNING c.machine_id, c.step, c.attempt, c.succeeded, c.detail
+            """, connection, transaction))
+        {
+            claim.Parameters.AddWithValue("n", batchSize);
+            await using var reader = await claim.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                results.Add((reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetBoolean(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+            }
+        }
+
+        if (results.Count == 0)
+        {
+            return 0;
+        }
+
+        var recoveries = await LoadForUpdateAsync(connection, transaction, results.Select(r => r.MachineId).Distinct().ToArray(), ct);
+        var now = clock.GetUtcNow();
+        var transitions = new List<Transition>();
+        foreach (var result in results)
+        {
+            // A result for a step the machine has left (a lead retried or skipped it, or a duplicate) is stale.
+            if (!recoveries.TryGetValue(result.MachineId, out var r) || r.State != RecoveryState.InProgress
+                || r.Step?.ToString() != result.Step || r.Attempt != result.Attempt)
+            {
+                continue;
+            }
+
+            transitions.Add(result.Succeeded ? Advance(r) : Retry(r, result.Detail, now));
+            recoveries.Remove(result.MachineId); // one move per machine per batch
+        }
+
+        await writer.WriteAsync(connection, transaction, transitions, Actor.System("workflow-pump"), ct);
+        await transaction.CommitAsync(ct);
+        return results.Count;
+    }
+
+    private static Transition Advance(Recovery r)
+    {
+        var next = RecoveryPaths.Next(r.Path, r.Step!.Value);
+        return next is null
+            ? new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.Restored, null, 0, r.WaveId, Detail: $"{r.Step} passed")
+            : new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId, Detail: $"{r.Step} done");
+    }
+
+    private static Transition Retry(Recovery r, string? detail, DateTimeOffset now)
+    {
+        var step = RecoveryPaths.Definition(r.Path, r.Step!.Value);
+        var why = string.IsNullOrWhiteSpace(detail) ? "no detail" : detail;
+        if (r.Attempt >= step.MaxAttempts)
+        {
+            return new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.Failed, r.Step, r.Attempt, r.WaveId,
+                FailureReason: $"{r.Step} failed {r.Attempt} times; last: {why}");
+        }
+
+        // Exponential backoff: 30 s, 60 s, 120 s … capped at 10 minutes.
+        var backoff = TimeSpan.FromSeconds(Math.Min(600, 30 * Math.Pow(2, r.Attempt - 1)));
+        return new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, r.Step, r.Attempt + 1, r.WaveId,
+            Detail: $"attempt {r.Attempt} failed: {why}; retrying", CommandNotBefore: now + backoff);
+    }
+
+    /// <summary>
+    /// Admits queued machines of launched waves up to each site's free imaging slots, earliest wave first,
+    /// then most critical, then by building and floor so that a site works through one area at a time.
+    /// Returns how many machines were admitted.
+    /// </summary>
+    public async Task<int> DispatchAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var gate = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
+        {
+            gate.Parameters.AddWithValue("key", DispatchLockKey);
+            await gate.ExecuteNonQueryAsync(ct);
+        }
+
+        var admitted = new List<Transition>();
+        await using (var select = new NpgsqlCommand(
+            """
+            WITH busy AS (
+                SELECT m.site_id, count(*) AS n
+                FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id
+                WHERE r.state = 'InProgress' AND r.step = ANY(@slotSteps)
+                GROUP BY m.site_id),
+            free AS (
+                SELECT s.id AS site_id, s.imaging_slots - coalesce(b.n, 0) AS slots
+                FROM reimage.sites s LEFT JOIN busy b ON b.site_id = s.id),
+            ranked AS (
+                SELECT r.machine_id, r.version, r.path, r.wave_id, m.site_id,
+                       row_number() OVER (PARTITION BY m.site_id ORDER BY w.ordinal, m.criticality, m.building, m.floor, m.hostname) AS rank
+                FROM reimage.recoveries r
+                JOIN reimage.machines m ON m.id = r.machine_id
+                JOIN reimage.waves w ON w.id = r.wave_id
+                JOIN free f ON f.site_id = m.site_id AND f.slots > 0
+                WHERE r.state = 'Queued' AND w.status = 'Launched')
+            SELECT ranked.machine_id, ranked.version, ranked.path, ranked.wave_id
+            FROM ranked JOIN free ON free.site_id = ranked.site_id
+            WHERE ranked.rank <= free.slots
+            """, connection, transaction))
+        {
+            select.Parameters.AddWithValue("slotSteps", RecoveryPaths.SlotSteps.ToArray());
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var path = Enum.Parse<RecoveryPath>(reader.GetString(2));
+                admitted.Add(new Transition(reader.GetGuid(0), reader.GetInt64(1), path, RecoveryState.Queued, RecoveryState.InProgress,
+                    RecoveryPaths.First(path).Step, 1, reader.GetGuid(3), Detail: "admitted"));
+            }
+        }
+
+        var won = await writer.WriteAsync(connection, transaction, admitted, Actor.System("dispatcher"), ct);
+        await transaction.CommitAsync(ct);
+        if (won.Count > 0)
+        {
+            logger.LogDebug("Admitted {Count} machines", won.Count);
+        }
+
+        return won.Count;
+    }
+
+    private static async Task<Dictionary<Guid, Recovery>> LoadForUpdateAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid[] machineIds, CancellationToken ct)
+    {
+        // Locked in a fixed order so that two pumps never deadlock on the same machines.
+        await using var select = new NpgsqlCommand(
+            """
+            SELECT machine_id, state, path, step, attempt, wave_id, version
+            FROM reimage.recoveries WHERE machine_id = ANY(@ids)
+            ORDER BY machine_id FOR UPDATE
+            """, connection, transaction);
+        select.Parameters.AddWithValue("ids", machineIds);
+        var found = new Dictionary<Guid, Recovery>();
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            found[reader.GetGuid(0)] = new Recovery
+            {
+                MachineId = reader.GetGuid(0),
+                State = Enum.Parse<RecoveryState>(reader.GetString(1)),
+                Path = Enum.Parse<RecoveryPath>(reader.GetString(2)),
+                Step = reader.IsDBNull(3) ? null : Enum.Parse<Step>(reader.GetString(3)),
+                Attempt = reader.GetInt32(4),
+                WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
+                Version = reader.GetInt64(6),
+            };
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Reimage.Orchestrator.Infrastructure;
+
+namespace Reimage.Tests;
+
+/// <summary>
+/// One throwaway PostgreSQL cluster per test run, started with the same mechanism as the product
+/// (<see cref="LocalPostgres"/>). A template database is migrated once; every test gets its own copy
+/// (<see cref="CreateDatabaseAsync"/>), so no test sees another's rows.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    private const string Template = "reimage_template";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "reimage-tests-" + Guid.NewGuid().ToString("N")[..12]);
+    private LocalPostgres? _cluster;
+
+    public LocalPostgres Cluster => _cluster ?? throw new InvalidOperationException("The fixture has not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        _cluster = LocalPostgres.Start(Path.Combine(_root, "pg"));
+        await using var admin = NpgsqlDataSource.Create(Cluster.ConnectionString());
+        await using (var create = admin.CreateCommand($"CREATE DATABASE {Template}"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using (var template = NpgsqlDataSource.Create(Cluster.ConnectionString(Template)))
+        {
+            var options = new DbContextOptionsBuilder<ReimageDbContext>();
+            Storage.Configure(options, template);
+            await using var context = new ReimageDbContext(options.Options);
+            await context.Database.MigrateAsync();
+        }
+
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>A fresh, migrated database owned by the calling test; returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = "t_" + Guid.NewGuid().ToString("N");
+        await using var admin = NpgsqlDataSource.Create(Cluster.ConnectionString());
+        await using var create = admin.CreateCommand($"CREATE DATABASE {name} TEMPLATE {Template}");
+        await create.ExecuteNonQueryAsync();
+        return Cluster.ConnectionString(name);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        _cluster?.Stop();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: the folder is in the temp directory.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
