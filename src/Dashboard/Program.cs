@@ -1,27 +1,58 @@
 using Reimage.Dashboard.Components;
+using Reimage.Dashboard.Demo;
+using Reimage.Dashboard.Fleet;
+using Reimage.Dashboard.Import;
+using Reimage.Dashboard.Infrastructure;
+using Reimage.Orchestrator.Infrastructure;
 
-var builder = WebApplication.CreateBuilder(args);
+if (await CommandLine.RunVerbAsync(args) is { } exitCode)
+{
+    return exitCode;
+}
 
-// Add services to the container.
-builder.Services.AddRazorComponents()
-    .AddInteractiveServerComponents();
+var demo = args.Contains("--demo");
+var builder = WebApplication.CreateBuilder(args.Where(a => a != "--demo").ToArray());
+try
+{
+    builder.AddReimageStorage();
+}
+catch (PostgresNotFoundException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 3;
+}
+
+builder.AddReimageWorkflow();
+builder.AddDashboardSecurity();
+builder.AddTelemetry();
+builder.AddFleet();
+if (demo)
+{
+    builder.AddDemo();
+}
+
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 
 var app = builder.Build();
+await app.Services.MigrateReimageDatabaseAsync(TimeSpan.FromMinutes(2), app.Lifetime.ApplicationStopping);
 
-// Configure the HTTP request pipeline.
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
-    // The default HSTS value is 30 days. You may want to change this for production scenarios, see https://aka.ms/aspnetcore-hsts.
-    app.UseHsts();
 }
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-app.UseHttpsRedirection();
 
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapStaticAssets();
-app.MapRazorComponents<App>()
-    .AddInteractiveServerRenderMode();
+app.MapStaticAssets().AllowAnonymous();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.Lead);
+app.MapOps();
+app.MapImportApi();
+app.MapJobsDashboard();
 
-app.Run();
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, visible to the test host.</summary>
+public partial class Program;

@@ -38,6 +38,8 @@ public static class Jobs
             builder.Services.AddHostedService<RecurringJobsRegistration>();
         }
 
+        builder.Services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.Section)
+            .Validate(o => o.RetryBackoff >= TimeSpan.Zero && o.BatchSize > 0, "Reimage:Workflow needs a non-negative RetryBackoff and a positive BatchSize.").ValidateOnStart();
         builder.Services.AddSingleton<TransitionWriter>();
         builder.Services.AddSingleton<WorkflowPump>();
         builder.Services.AddSingleton<WorkflowKick>();

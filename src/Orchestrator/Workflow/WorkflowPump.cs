@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Reimage.Orchestrator.Workflow;
@@ -10,12 +11,12 @@ namespace Reimage.Orchestrator.Workflow;
 /// Safe to run concurrently and more than once: results are claimed with <c>SKIP LOCKED</c> and applied in
 /// the claiming transaction; admission is serialised by an advisory lock.
 /// </summary>
-public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, TimeProvider clock, ILogger<WorkflowPump> logger)
+public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, IOptions<WorkflowOptions> options, TimeProvider clock, ILogger<WorkflowPump> logger)
 {
     private const long DispatchLockKey = 0x5245494D41474501; // "REIMAGE" + 1
 
-    /// <summary>Applies up to <paramref name="batchSize"/> recorded results; returns how many results were consumed.</summary>
-    public async Task<int> ApplyResultsAsync(int batchSize, CancellationToken ct)
+    /// <summary>Applies up to one batch of recorded results; returns how many results were consumed.</summary>
+    public async Task<int> ApplyResultsAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -31,7 +32,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, T
             RETURNING c.machine_id, c.step, c.attempt, c.succeeded, c.detail
             """, connection, transaction))
         {
-            claim.Parameters.AddWithValue("n", batchSize);
+            claim.Parameters.AddWithValue("n", options.Value.BatchSize);
             await using var reader = await claim.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -56,7 +57,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, T
                 continue;
             }
 
-            transitions.Add(result.Succeeded ? Advance(r) : Retry(r, result.Detail, now));
+            transitions.Add(result.Succeeded ? Advance(r) : Retry(r, result.Detail, now, options.Value.RetryBackoff));
             recoveries.Remove(result.MachineId); // one move per machine per batch
         }
 
@@ -73,7 +74,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, T
             : new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId, Detail: $"{r.Step} done");
     }
 
-    private static Transition Retry(Recovery r, string? detail, DateTimeOffset now)
+    private static Transition Retry(Recovery r, string? detail, DateTimeOffset now, TimeSpan backoffBase)
     {
         var step = RecoveryPaths.Definition(r.Path, r.Step!.Value);
         var why = string.IsNullOrWhiteSpace(detail) ? "no detail" : detail;
@@ -83,8 +84,8 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, T
                 FailureReason: $"{r.Step} failed {r.Attempt} times; last: {why}");
         }
 
-        // Exponential backoff: 30 s, 60 s, 120 s … capped at 10 minutes.
-        var backoff = TimeSpan.FromSeconds(Math.Min(600, 30 * Math.Pow(2, r.Attempt - 1)));
+        // Exponential backoff: base, 2 × base, 4 × base … capped at 20 × base.
+        var backoff = backoffBase * Math.Min(20, Math.Pow(2, r.Attempt - 1));
         return new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, r.Step, r.Attempt + 1, r.WaveId,
             Detail: $"attempt {r.Attempt} failed: {why}; retrying", CommandNotBefore: now + backoff);
     }

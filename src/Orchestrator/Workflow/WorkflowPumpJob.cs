@@ -20,7 +20,7 @@ public sealed class WorkflowPumpJob(WorkflowPump pump, WorkflowKick kick, TimePr
         var started = clock.GetTimestamp();
         while (clock.GetElapsedTime(started) < Budget)
         {
-            var applied = await pump.ApplyResultsAsync(batchSize: 2000, ct);
+            var applied = await pump.ApplyResultsAsync(ct);
             var admitted = await pump.DispatchAsync(ct);
             if (applied == 0 && admitted == 0)
             {

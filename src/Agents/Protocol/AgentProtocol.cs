@@ -1,0 +1,28 @@
+namespace Reimage.Agents.Protocol;
+
+/// <summary>One command as the agent receives it: do <see cref="Kind"/> to one machine.</summary>
+public sealed record AgentCommand(
+    Guid Id, Guid MachineId, string Kind, int Attempt,
+    string Hostname, IReadOnlyList<string> MacAddresses, string? IpAddress, string? BmcAddress);
+
+/// <summary>The agent's answer to one command. Reported at least once; the server records it once.</summary>
+public sealed record CommandResult(Guid CommandId, bool Succeeded, string? Detail);
+
+/// <summary>
+/// How an agent reaches the server: in-process for the single-machine demo, HTTPS for a site agent.
+/// The edge of the agent process, and the seam tests mock.
+/// </summary>
+public interface IAgentTransport
+{
+    /// <summary>Claims up to <paramref name="max"/> commands for this agent's site; empty when there is nothing to do.</summary>
+    Task<IReadOnlyList<AgentCommand>> FetchAsync(int max, CancellationToken ct);
+
+    /// <summary>Reports results; safe to repeat (the server keeps the first result of each command).</summary>
+    Task ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct);
+}
+
+/// <summary>Carries out commands on machines: Wake-on-LAN, Redfish, CIM, or a simulated fleet.</summary>
+public interface IMachineDriver
+{
+    Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken ct);
+}

@@ -1,0 +1,66 @@
+using System.Security.Claims;
+using Reimage.Dashboard.Infrastructure;
+using Reimage.Orchestrator.Import;
+using Reimage.Orchestrator.Workflow;
+
+namespace Reimage.Dashboard.Import;
+
+public static class ImportEndpoints
+{
+    /// <summary>Largest import file accepted (a 100,000-machine inventory is about 20 MB).</summary>
+    public const long MaxFileBytes = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// <c>POST /api/import</c>: the request body is the CSV file (any content type), or a multipart form with a
+    /// <c>file</c> field. <c>?site=CODE</c> gives rows without a site column their site; <c>?dryRun=true</c> validates only.
+    /// 200 with the report when imported (or valid, for a dry run); 422 with the report (every error, by line and column)
+    /// when the file was rejected and nothing was written; 400 when there is no file; 413 when it is too large.
+    /// </summary>
+    public static WebApplication MapImportApi(this WebApplication app)
+    {
+        app.MapPost("/api/import", async (HttpRequest request, FleetImporter importer, ClaimsPrincipal user, string? site, bool? dryRun, CancellationToken ct) =>
+        {
+            if (request.ContentLength is > MaxFileBytes)
+            {
+                return Results.Problem($"The file is larger than {MaxFileBytes / (1024 * 1024)} MB.", statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
+
+            Stream body;
+            if (request.HasFormContentType)
+            {
+                var form = await request.ReadFormAsync(ct);
+                var file = form.Files.GetFile("file");
+                if (file is null)
+                {
+                    return Results.Problem("The form has no 'file' field.", statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                body = file.OpenReadStream();
+            }
+            else
+            {
+                // Buffered so the importer can sniff the encoding and delimiter; bounded by MaxFileBytes.
+                var buffer = new MemoryStream();
+                await request.Body.CopyToAsync(buffer, ct);
+                if (buffer.Length == 0)
+                {
+                    return Results.Problem("The request body is empty: send the CSV file as the body.", statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                buffer.Position = 0;
+                body = buffer;
+            }
+
+            await using (body)
+            {
+                var actor = new Actor(user.Identity?.Name ?? "unknown", $"api {request.HttpContext.Connection.RemoteIpAddress}");
+                var report = await importer.ImportAsync(body, new ImportOptions(site, dryRun ?? false), actor, ct);
+                return report.Errors.Count == 0 ? Results.Ok(report) : Results.UnprocessableEntity(report);
+            }
+        })
+        .RequireAuthorization(Policies.Lead)
+        .DisableAntiforgery()
+        .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxFileBytes));
+        return app;
+    }
+}

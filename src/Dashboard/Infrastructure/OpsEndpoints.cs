@@ -1,0 +1,29 @@
+using Npgsql;
+
+namespace Reimage.Dashboard.Infrastructure;
+
+public static class OpsEndpoints
+{
+    /// <summary><c>/healthz</c>: 200 when the database answers, 503 otherwise. <c>/metrics</c>: Prometheus text.</summary>
+    public static WebApplication MapOps(this WebApplication app)
+    {
+        app.MapGet("/healthz", async (NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                await using var command = db.CreateCommand("SELECT 1");
+                await command.ExecuteScalarAsync(timeout.Token);
+                return Results.Text("ok");
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                return Results.Text($"database unreachable: {e.GetType().Name}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        }).AllowAnonymous().WithName("Health");
+
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        return app;
+    }
+}
