@@ -45,7 +45,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapStaticAssets().AllowAnonymous();
+// Static assets are public. Grouped so that the development-time fallback MapStaticAssets adds is covered too.
+app.MapGroup("").AllowAnonymous().MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.Lead);
 app.MapOps();
 app.MapImportApi();

@@ -28,12 +28,15 @@ public sealed class FleetStatus : BackgroundService
     private readonly TimeProvider _clock;
     private readonly ILogger<FleetStatus> _logger;
 
+    // A meter of its own (same name as the orchestrator's) so that the gauge goes away with this instance.
+    private readonly Meter _meter = new(ReimageMetrics.MeterName);
+
     public FleetStatus(NpgsqlDataSource db, TimeProvider clock, ILogger<FleetStatus> logger)
     {
         _db = db;
         _clock = clock;
         _logger = logger;
-        ReimageMetrics.Meter.CreateObservableGauge("reimage_machines", Observe, description: "Machines by recovery state.");
+        _meter.CreateObservableGauge("reimage_machines", Observe, description: "Machines by recovery state.");
     }
 
     public FleetCounts Current { get; private set; } = FleetCounts.Empty;
@@ -78,6 +81,12 @@ public sealed class FleetStatus : BackgroundService
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public override void Dispose()
+    {
+        _meter.Dispose();
+        base.Dispose();
     }
 
     private IEnumerable<Measurement<long>> Observe() =>

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Reimage's one entry point for developers and CI.
+#   ./build.sh test    install what the tests need (PostgreSQL server binaries, Chromium), run every test,
+#                      and print one line: "N passed, N failed, N skipped" (from the TRX results)
+#   ./build.sh bench   the import benchmark (100,000 rows; see docs/benchmarks.md)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then need_root apt-get update -qq; apt_updated=1; fi
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_postgres() {
+  # The tests start their own throwaway cluster from the server binaries; nothing needs to be running.
+  if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then return; fi
+  echo "Installing PostgreSQL server binaries…"
+  apt_install postgresql
+}
+
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then return; fi
+  echo "Installing Chromium for the browser tests…"
+  apt_install chromium
+}
+
+summarise() {
+  # Sum the counters of every TRX file: one plain closing line.
+  local dir=$1 passed=0 failed=0 skipped=0 p f e s
+  for trx in "$dir"/*.trx; do
+    [ -e "$trx" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters"); s=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${s:-0}))
+  done
+  echo "$passed passed, $failed failed, $skipped skipped"
+}
+
+case "${1:-test}" in
+  test)
+    ensure_postgres
+    ensure_chromium
+    results=artifacts/test-results
+    rm -rf "$results"
+    status=0
+    dotnet test --solution Reimage.sln --results-directory "$results" --report-xunit-trx || status=$?
+    summarise "$results"
+    exit "$status"
+    ;;
+  bench)
+    ensure_postgres
+    dotnet run -c Release --project src/Dashboard -- bench-import --rows "${2:-100000}" --runs "${3:-5}"
+    ;;
+  *)
+    echo "usage: ./build.sh [test|bench]" >&2
+    exit 2
+    ;;
+esac

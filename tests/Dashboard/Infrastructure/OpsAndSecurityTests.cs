@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Reimage.Dashboard.Fleet;
+using Reimage.Orchestrator.Waves;
+using Reimage.Orchestrator.Workflow;
+using Reimage.Tests;
+
+namespace Reimage.Dashboard.Tests.Infrastructure;
+
+[Collection("Hangfire")]
+public sealed partial class OpsAndSecurityTests(PostgresFixture postgres)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Healthz_Is200WhileTheDatabaseAnswers_And503OnceItIsGone()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var app = new ReimageApp(connectionString);
+        var up = await app.SendAsync("GET", "/healthz", ReimageApp.Remote);
+
+        await using (var admin = NpgsqlDataSource.Create(postgres.Cluster.ConnectionString()))
+        await using (var drop = admin.CreateCommand($"DROP DATABASE \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\" WITH (FORCE)"))
+        {
+            await drop.ExecuteNonQueryAsync(Ct);
+        }
+
+        var down = await app.SendAsync("GET", "/healthz", ReimageApp.Remote);
+
+        Assert.Equal((200, "ok"), up);
+        Assert.Equal(503, down.Status);
+    }
+
+    [Fact]
+    public async Task Metrics_ReportMachinesByStateSummingToTheFleet_AndCountTransitions()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var site = await TestFleet.AddSiteAsync(db, "MET", imagingSlots: 0); // no slots: machines stay Queued
+        var machines = await TestFleet.AddMachinesAsync(db, site, 7);
+        var planner = app.Services.GetRequiredService<WavePlanner>();
+        var wave = await planner.CreateAsync("metrics", 1, Ct);
+        await planner.AddMachinesAsync(wave.Id, machines[..4], Actor.System("test"), Ct);
+        await planner.LaunchAsync(wave.Id, Actor.System("test"), Ct);
+        await app.Services.GetRequiredService<FleetStatus>().RefreshAsync(Ct);
+
+        var (status, body) = await app.SendAsync("GET", "/metrics", ReimageApp.Remote);
+
+        Assert.Equal(200, status);
+        var byState = MachinesGauge().Matches(body).ToDictionary(m => m.Groups[1].Value, m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(7, byState.Values.Sum());
+        Assert.Equal((3L, 4L, 0L), (byState["NotPlanned"], byState["Queued"], byState["Restored"]));
+        var transitions = TransitionsCounter().Matches(body).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.True(transitions >= 8, $"4 planned + 4 queued transitions counted, got {transitions}:\n{body}");
+    }
+
+    [Theory]
+    [InlineData("GET", "/")]
+    [InlineData("GET", "/import")]
+    [InlineData("GET", "/hangfire")]
+    [InlineData("POST", "/api/import")]
+    public async Task RemoteCaller_IsTurnedAway_EvenWithASpoofedForwardedFor(string method, string path)
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+
+        var plain = await app.SendAsync(method, path, ReimageApp.Remote);
+        var spoofed = await app.SendAsync(method, path, ReimageApp.Remote, c => c.Request.Headers["X-Forwarded-For"] = "127.0.0.1");
+
+        Assert.Equal(401, plain.Status);
+        Assert.Equal(401, spoofed.Status);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/import")]
+    [InlineData("/hangfire")]
+    public async Task LocalOperator_GetsThePages(string path)
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+
+        var (status, body) = await app.SendAsync("GET", path, IPAddress.Loopback);
+
+        Assert.Equal(200, status);
+        Assert.Contains("<html", body, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task EveryEndpoint_NamesAnAuthorizationPolicyOrAllowsAnonymousExplicitly()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+
+        var unguarded = endpoints
+            .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null && !e.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy is not null || a.Roles is not null))
+            .Select(e => $"{e.RoutePattern.RawText} ({e.DisplayName}) {string.Join(",", e.Metadata.Select(m => m.GetType().Name))}")
+            .ToList();
+
+        Assert.NotEmpty(endpoints);
+        Assert.True(unguarded.Count == 0, string.Join("\n", unguarded));
+        Assert.NotNull((await app.Services.GetRequiredService<IAuthorizationPolicyProvider>().GetFallbackPolicyAsync())?.Requirements);
+    }
+
+    [GeneratedRegex("""^reimage_machines\{[^}]*state="(\w+)"[^}]*\} (\d+)""", RegexOptions.Multiline)]
+    private static partial Regex MachinesGauge();
+
+    [GeneratedRegex("""^reimage_transitions_total(?:\{[^}]*\})? ([0-9.e+]+)""", RegexOptions.Multiline)]
+    private static partial Regex TransitionsCounter();
+}

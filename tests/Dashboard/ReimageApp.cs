@@ -1,0 +1,42 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+
+namespace Reimage.Dashboard.Tests;
+
+/// <summary>The whole Dashboard (with its Hangfire server) on a test's own database.</summary>
+public sealed class ReimageApp(string connectionString, string environment = "Development") : WebApplicationFactory<Program>
+{
+    public static readonly IPAddress Remote = IPAddress.Parse("10.20.30.40");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(environment);
+        builder.UseSetting("ConnectionStrings:Reimage", connectionString);
+        builder.UseSetting("Reimage:Workflow:RetryBackoff", "00:00:00");
+    }
+
+    /// <summary>Sends a request as if from <paramref name="from"/> (the test server has no real socket).</summary>
+    public async Task<(int Status, string Body)> SendAsync(string method, string path, IPAddress from, Action<HttpContext>? configure = null, string? body = null)
+    {
+        var context = await Server.SendAsync(c =>
+        {
+            c.Request.Method = method;
+            var query = path.IndexOf('?', StringComparison.Ordinal);
+            c.Request.Path = query < 0 ? path : path[..query];
+            c.Request.QueryString = query < 0 ? QueryString.Empty : new QueryString(path[query..]);
+            c.Connection.RemoteIpAddress = from;
+            if (body is not null)
+            {
+                c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body));
+                c.Request.ContentType = "text/csv";
+            }
+
+            configure?.Invoke(c);
+        });
+        using var reader = new StreamReader(context.Response.Body);
+        return (context.Response.StatusCode, await reader.ReadToEndAsync());
+    }
+}
