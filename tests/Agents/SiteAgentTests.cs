@@ -1,0 +1,128 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using Reimage.Agents.Protocol;
+using Reimage.Agents.Simulation;
+
+namespace Reimage.Agents.Tests;
+
+public sealed class SiteAgentTests
+{
+    private static readonly SiteAgentOptions Fast = new() { IdleDelay = TimeSpan.FromMilliseconds(10), ReportInterval = TimeSpan.FromMilliseconds(10) };
+
+    [Fact]
+    public async Task Run_ExecutesEachFetchedCommand_AndReportsEveryResult()
+    {
+        var commands = Enumerable.Range(0, 25).Select(i => Command($"PC{i:D3}", "network-boot")).ToList();
+        var transport = new FakeTransport([commands]);
+        var agent = new SiteAgent(transport, new SimulatedFleet(SimulatedFleetOptions.Instant, TimeProvider.System), Fast, TimeProvider.System, NullLogger<SiteAgent>.Instance);
+
+        await RunUntilAsync(agent, () => transport.Reported.Count >= 25);
+
+        Assert.Equal(commands.Select(c => c.Id).Order(), transport.Reported.Select(r => r.CommandId).Order());
+        Assert.All(transport.Reported, r => Assert.True(r.Succeeded));
+    }
+
+    [Fact]
+    public async Task Run_WhenReportingFails_KeepsTheResultsAndSendsThemAgain()
+    {
+        var command = Command("PC001", "verify");
+        var transport = new FakeTransport([[command]]) { FailReports = 3 };
+        var agent = new SiteAgent(transport, new SimulatedFleet(SimulatedFleetOptions.Instant, TimeProvider.System), Fast, TimeProvider.System, NullLogger<SiteAgent>.Instance);
+
+        await RunUntilAsync(agent, () => transport.Reported.Count >= 1);
+
+        Assert.Equal(command.Id, Assert.Single(transport.Reported).CommandId);
+        Assert.Equal(4, transport.ReportCalls);
+    }
+
+    [Fact]
+    public async Task Run_WhenTheDriverThrows_ReportsAFailureNamingTheError()
+    {
+        var command = Command("PC002", "network-boot");
+        var transport = new FakeTransport([[command]]);
+        var driver = new Mock<IMachineDriver>();
+        driver.Setup(d => d.ExecuteAsync(command, It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("BMC refused the session"));
+        var agent = new SiteAgent(transport, driver.Object, Fast, TimeProvider.System, NullLogger<SiteAgent>.Instance);
+
+        await RunUntilAsync(agent, () => transport.Reported.Count >= 1);
+
+        var result = Assert.Single(transport.Reported);
+        Assert.False(result.Succeeded);
+        Assert.Contains("BMC refused the session", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SimulatedFleet_FailsAtItsConfiguredRate_AndRejectsUnknownCommands()
+    {
+        var options = new SimulatedFleetOptions { Speed = 1, Steps = new() { ["verify"] = new(TimeSpan.Zero, 0, 0.25) } };
+        var fleet = new SimulatedFleet(options, TimeProvider.System);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4000).Select(i => fleet.ExecuteAsync(Command($"PC{i}", "verify"), TestContext.Current.CancellationToken)));
+        var unknown = await fleet.ExecuteAsync(Command("PC9", "format-c"), TestContext.Current.CancellationToken);
+
+        var failureRate = results.Count(r => !r.Succeeded) / 4000.0;
+        Assert.InRange(failureRate, 0.21, 0.29);
+        Assert.False(unknown.Succeeded);
+        Assert.Contains("cannot do 'format-c'", unknown.Detail, StringComparison.Ordinal);
+    }
+
+    private static AgentCommand Command(string host, string kind) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), kind, 1, host, ["02:00:00:00:00:01"], null, null);
+
+    private static async Task RunUntilAsync(SiteAgent agent, Func<bool> done)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var running = agent.RunAsync(stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the agent did not finish within 20 s");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        await stop.CancelAsync();
+        await running;
+    }
+
+    /// <summary>Hands out the given batches once each, then nothing; records what is reported.</summary>
+    private sealed class FakeTransport(List<List<AgentCommand>> batches) : IAgentTransport
+    {
+        private readonly Lock _gate = new();
+
+        public List<CommandResult> Reported { get; } = [];
+
+        public int FailReports { get; set; }
+
+        public int ReportCalls { get; private set; }
+
+        public Task<IReadOnlyList<AgentCommand>> FetchAsync(int max, CancellationToken ct)
+        {
+            lock (_gate)
+            {
+                if (batches.Count == 0)
+                {
+                    return Task.FromResult<IReadOnlyList<AgentCommand>>([]);
+                }
+
+                var batch = batches[0];
+                batches.RemoveAt(0);
+                return Task.FromResult<IReadOnlyList<AgentCommand>>(batch);
+            }
+        }
+
+        public Task ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct)
+        {
+            lock (_gate)
+            {
+                ReportCalls++;
+                if (FailReports-- > 0)
+                {
+                    throw new HttpRequestException("server unreachable");
+                }
+
+                Reported.AddRange(results);
+                return Task.CompletedTask;
+            }
+        }
+    }
+}
