@@ -1,7 +1,5 @@
-using Reimage.Agents;
-
+// The site agent's worker is not in this branch yet; the host builds and runs empty until it lands.
 var builder = Host.CreateApplicationBuilder(args);
-builder.Services.AddHostedService<Worker>();
 
 var host = builder.Build();
 host.Run();
