@@ -18,13 +18,13 @@ internal static class ImportBenchmark
     private static readonly string[] Models = ["Latitude 7440", "OptiPlex 7010", "EliteBook 840 G10", "ThinkPad T14", "PowerEdge R750"];
     private static readonly string[] Disks = ["NVMe-512", "NVMe-1024", "SATA-SSD-256", "SAS-HDD-1200"];
 
-    public static async Task<int> RunAsync(NpgsqlDataSource configured, TimeProvider clock, int rows, int repetitions, TextWriter output, CancellationToken ct)
+    public static async Task<int> RunAsync(string connectionString, TimeProvider clock, int rows, int repetitions, TextWriter output, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
         var (csv, fields) = Generate(rows, seed: 20261126);
         var database = "reimage_bench_" + Guid.NewGuid().ToString("N")[..12];
-        var builder = new NpgsqlConnectionStringBuilder(configured.ConnectionString) { Database = database };
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Database = database };
         await using (var bench = NpgsqlDataSource.Create(builder.ConnectionString))
         {
             var options = new DbContextOptionsBuilder<ReimageDbContext>();
@@ -80,7 +80,7 @@ internal static class ImportBenchmark
             finally
             {
                 NpgsqlConnection.ClearAllPools();
-                await using var admin = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(configured.ConnectionString) { Database = "postgres" }.ConnectionString);
+                await using var admin = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres" }.ConnectionString);
                 await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
                 await drop.ExecuteNonQueryAsync(CancellationToken.None);
             }

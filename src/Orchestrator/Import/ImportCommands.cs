@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Reimage.Orchestrator.Infrastructure;
 using Npgsql;
 using Reimage.Orchestrator.Workflow;
 
@@ -51,6 +53,9 @@ public static class ImportCommands
     public static Task<int> BenchmarkAsync(IServiceProvider services, int rows, int repetitions, TextWriter output, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(services);
-        return ImportBenchmark.RunAsync(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<TimeProvider>(), rows, repetitions, output, ct);
+        // The data source hides its password, so the throwaway database's connection string is built from configuration.
+        var connectionString = services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)
+            ?? throw new InvalidOperationException($"No connection string '{Storage.ConnectionStringName}': call AddReimageStorage first.");
+        return ImportBenchmark.RunAsync(connectionString, services.GetRequiredService<TimeProvider>(), rows, repetitions, output, ct);
     }
 }
