@@ -33,7 +33,8 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
         // Two imports at once would each see the other's new hostnames as absent and both try to insert them.
-        await using (var exclusive = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('reimage.import'))", connection))
+        // work_mem: the staging joins hash the whole file; spilling them to disk doubles their cost.
+        await using (var exclusive = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('reimage.import')); SET LOCAL work_mem = '64MB'", connection))
         {
             await exclusive.ExecuteNonQueryAsync(ct);
         }

@@ -15,6 +15,9 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
     public const int NetBiosLength = 15;
 
     private static readonly char[] IllegalHostnameCharacters = ['\\', '/', ':', '*', '?', '"', '<', '>', '|', ' ', '\t'];
+    private static readonly System.Buffers.SearchValues<char> IllegalHostnameSearch = System.Buffers.SearchValues.Create(
+        [.. IllegalHostnameCharacters, .. Enumerable.Range(0, 32).Select(c => (char)c), '\x7f']);
+
     private static readonly char[] ListSeparators = [';', ',', '|', ' ', '\t'];
     private readonly DateTimeOffset _now = clock.GetUtcNow();
 
@@ -121,6 +124,18 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
         {
             error("hostname is required");
             return null;
+        }
+
+        // Most names are fine: check cheaply before building any message.
+        if (name.Length <= 63 && name.AsSpan().IndexOfAny(IllegalHostnameSearch) < 0 && name[0] is not ('.' or '-')
+            && name.AsSpan().ContainsAnyExceptInRange('0', '9'))
+        {
+            if (name.Length > NetBiosLength)
+            {
+                warning($"\"{name}\" is {name.Length} characters long; Windows truncates computer names to 15 characters for NetBIOS");
+            }
+
+            return name;
         }
 
         var problems = new List<string>();
