@@ -1,0 +1,129 @@
+using CsvHelper;
+
+namespace Reimage.Orchestrator.Import;
+
+/// <summary>Everything learnt from the file before the database is asked anything.</summary>
+internal sealed record ParsedFile(
+    string Format, string Delimiter, string Encoding, ColumnMap? Columns, List<StagedMachine> Rows, List<ImportIssue> Errors, List<ImportIssue> Warnings);
+
+/// <summary>
+/// Reads a fleet CSV with CsvHelper and validates every row in the same pass; then looks for duplicates inside
+/// the file. Never throws for bad content: every problem becomes an <see cref="ImportIssue"/>.
+/// </summary>
+internal static class FleetCsvParser
+{
+    public static ParsedFile Parse(CsvSource source, ImportOptions options, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = new List<ImportIssue>();
+        var warnings = new List<ImportIssue>();
+        var rows = new List<StagedMachine>();
+        var offset = source.SkippedLines;
+        var readerOptions = new CsvReaderOptions
+        {
+            TrackLineNumbers = true,
+            TrimWhitespace = true,
+            PoolStrings = true,
+            AllowLineBreaksInQuotes = true,
+            SkipEmptyLines = true,
+            OnMalformedRecord = m => warnings.Add(new ImportIssue(
+                (int)m.LineNumber + offset, "", $"malformed quoting ({m.Reason}); the row was read as best it could be")),
+        };
+
+        using var reader = CsvReader.Create(source.Utf8Text, readerOptions);
+        var headers = reader.Headers;
+        var delimiter = headers.Count == 0 ? "," : reader.Separator.ToString();
+        if (headers.Count == 0 || headers.All(string.IsNullOrWhiteSpace))
+        {
+            errors.Add(new ImportIssue(offset + 1, "", "the file has no header row"));
+            return new ParsedFile("empty file", delimiter, source.Encoding, null, rows, errors, warnings);
+        }
+
+        var headerLine = offset + 1;
+        var map = ColumnMap.Resolve(headers, source.ActiveDirectoryTypeLine);
+        if (map.Ignored.Count > 0)
+        {
+            warnings.Add(new ImportIssue(headerLine, "",
+                $"ignored {map.Ignored.Count} column{(map.Ignored.Count == 1 ? "" : "s")} not in the template: {string.Join(", ", map.Ignored.Select(h => $"\"{h}\""))}"));
+        }
+
+        if (!map.Has(ImportField.Hostname))
+        {
+            errors.Add(new ImportIssue(headerLine, "",
+                "no hostname column: name it \"hostname\" (or Name, ComputerName, DeviceName, DNSHostName)"));
+        }
+
+        var validator = new RowValidator(map, options, errors, warnings, clock);
+        var values = new string?[ImportColumns.All.Length];
+        var supplier = new int[ImportColumns.All.Length];
+        while (reader.Read())
+        {
+            if ((rows.Count & 0xFFF) == 0)
+            {
+                ct.ThrowIfCancellationRequested();
+            }
+
+            var line = (int)reader.LineNumber + offset;
+            for (var f = 0; f < values.Length; f++)
+            {
+                (values[f], supplier[f]) = Value(reader, map.Sources((ImportField)f));
+            }
+
+            var operatingSystem = map.OperatingSystemIndex >= 0 ? reader.GetString(map.OperatingSystemIndex) : null;
+            var distinguishedName = map.DistinguishedNameIndex >= 0 ? reader.GetString(map.DistinguishedNameIndex) : null;
+            rows.Add(validator.Validate(line, values, supplier, operatingSystem, distinguishedName));
+        }
+
+        FileDuplicates.Find(rows, map, errors);
+        ImportReport.SortByLine(errors);
+        ImportReport.SortByLine(warnings);
+        return new ParsedFile(map.Format, delimiter, source.Encoding, map, rows, errors, warnings);
+    }
+
+    /// <summary>The first non-empty value among the file columns that can supply a template column, and which one it was.</summary>
+    private static (string? Value, int Source) Value(CsvReader reader, ReadOnlySpan<ColumnSource> sources)
+    {
+        for (var s = 0; s < sources.Length; s++)
+        {
+            var raw = reader.GetString(sources[s].Index);
+            if (string.IsNullOrEmpty(raw))
+            {
+                continue;
+            }
+
+            var value = Shape(raw, sources[s].Shape);
+            if (!string.IsNullOrEmpty(value))
+            {
+                return (value, s);
+            }
+        }
+
+        return (null, 0);
+    }
+
+    private static string Shape(string value, ValueShape shape) => shape switch
+    {
+        ValueShape.FirstDnsLabel => value.Split('.')[0],
+        ValueShape.AccountName => value.TrimEnd('$'),
+        ValueShape.DistinguishedNameCn => CommonName(value),
+        _ => value,
+    };
+
+    private static string CommonName(string distinguishedName)
+    {
+        if (!distinguishedName.StartsWith("CN=", StringComparison.OrdinalIgnoreCase))
+        {
+            return distinguishedName;
+        }
+
+        // Commas inside a CN are escaped as "\,"; the first unescaped comma ends it.
+        for (var i = 3; i < distinguishedName.Length; i++)
+        {
+            if (distinguishedName[i] == ',' && distinguishedName[i - 1] != '\\')
+            {
+                return distinguishedName[3..i].Replace("\\,", ",", StringComparison.Ordinal);
+            }
+        }
+
+        return distinguishedName[3..];
+    }
+}

@@ -1,0 +1,96 @@
+using System.Data;
+using Npgsql;
+using Reimage.Orchestrator.Workflow;
+
+namespace Reimage.Orchestrator.Import;
+
+/// <summary>
+/// Imports a fleet inventory CSV: reads and validates every row, checks serials and MACs against the fleet,
+/// then upserts by hostname (case-insensitive) in one transaction. All or nothing: one error and nothing is
+/// written. Re-importing updates inventory fields and never a machine's recovery state.
+/// </summary>
+public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
+{
+    public async Task<ImportReport> ImportAsync(Stream csv, ImportOptions options, Actor actor, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(actor);
+
+        var source = await CsvSource.ReadAsync(csv, ct);
+        var parsed = FleetCsvParser.Parse(source, options, clock, ct);
+        if (options.DefaultSite is { Length: > 32 } site)
+        {
+            parsed.Errors.Insert(0, new ImportIssue(0, "", $"the default site \"{site}\" is {site.Length} characters long; the limit is 32"));
+        }
+
+        if (parsed.Columns is null || parsed.Rows.Count == 0)
+        {
+            return Report(parsed, options, imported: false, new ImportPreview(0, 0, 0, []));
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+
+        // Two imports at once would each see the other's new hostnames as absent and both try to insert them.
+        // work_mem: the staging joins hash the whole file; spilling them to disk doubles their cost.
+        await using (var exclusive = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('reimage.import')); SET LOCAL work_mem = '64MB'", connection))
+        {
+            await exclusive.ExecuteNonQueryAsync(ct);
+        }
+
+        await FleetStaging.CopyAsync(connection, parsed.Rows, ct);
+        var conflicts = await FleetStaging.FindConflictsAsync(connection, ct);
+        AddConflicts(parsed, conflicts);
+        await FleetWriter.MapSitesAsync(connection, ct);
+        if (parsed.Errors.Count > 0)
+        {
+            await transaction.RollbackAsync(ct);
+            return Report(parsed, options, imported: false, new ImportPreview(0, 0, 0, []));
+        }
+
+        var preview = await FleetStaging.PreviewAsync(connection, ct);
+        if (options.DryRun)
+        {
+            await transaction.RollbackAsync(ct);
+            return Report(parsed, options, imported: false, preview);
+        }
+
+        var (inserted, updated, sitesCreated) = await FleetWriter.WriteAsync(connection, actor, clock.GetUtcNow(), ct);
+        await transaction.CommitAsync(ct);
+        return Report(parsed, options, imported: true, new ImportPreview(inserted, updated, parsed.Rows.Count - inserted - updated, sitesCreated));
+    }
+
+    private static void AddConflicts(ParsedFile parsed, List<FleetConflict> conflicts)
+    {
+        if (conflicts.Count == 0)
+        {
+            return;
+        }
+
+        var serialColumn = parsed.Columns!.HeaderFor(ImportField.SerialNumber);
+        var macColumn = parsed.Columns.HeaderFor(ImportField.MacAddresses);
+        foreach (var c in conflicts)
+        {
+            parsed.Errors.Add(c.IsSerial
+                ? new ImportIssue(c.Line, serialColumn, $"serial number \"{c.Value}\" already belongs to machine {c.OwnerHostname} in the fleet")
+                : new ImportIssue(c.Line, macColumn, $"MAC address {c.Value} already belongs to machine {c.OwnerHostname} in the fleet"));
+        }
+
+        ImportReport.SortByLine(parsed.Errors);
+    }
+
+    private static ImportReport Report(ParsedFile parsed, ImportOptions options, bool imported, ImportPreview preview) => new(
+        imported,
+        options.DryRun,
+        parsed.Rows.Count,
+        preview.Inserts,
+        preview.Updates,
+        preview.Unchanged,
+        preview.NewSites,
+        parsed.Errors,
+        parsed.Warnings,
+        parsed.Format,
+        parsed.Delimiter,
+        parsed.Encoding);
+}

@@ -1,0 +1,145 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Reimage.Orchestrator.Import;
+
+/// <summary>A serial or MAC in the file that the fleet already gives to another machine.</summary>
+internal sealed record FleetConflict(int Line, bool IsSerial, string Value, string OwnerHostname);
+
+/// <summary>What the import would do, read from the staged rows before anything is written.</summary>
+internal sealed record ImportPreview(int Inserts, int Updates, int Unchanged, IReadOnlyList<string> NewSites);
+
+/// <summary>
+/// The file's rows in a temporary table (binary COPY: the fastest way into PostgreSQL), and the set-based
+/// questions asked of them against the fleet. The table lives only as long as the import's transaction.
+/// </summary>
+internal static class FleetStaging
+{
+    public const string Table = "import_staging";
+
+    /// <summary>Site codes resolved (case-insensitively) to ids; filled after unknown sites are created.</summary>
+    public const string SitesTable = "import_sites";
+
+    private static readonly string[] Columns =
+    [
+        "line", "id", "hostname", "asset_tag", "serial_number", "mac_addresses", "ip_address", "site", "building", "floor", "room",
+        "department", "owner", "role", "criticality", "model", "disk_type", "bmc_address", "image_profile", "path", "default_path",
+    ];
+
+    public static async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<StagedMachine> rows, CancellationToken ct)
+    {
+        await using (var create = new NpgsqlCommand(
+            $"""
+            CREATE TEMPORARY TABLE {Table} (
+                line int NOT NULL, id uuid NOT NULL, hostname text, asset_tag text, serial_number text, mac_addresses text[] NOT NULL,
+                ip_address text, site text, building text, floor text, room text, department text, owner text, role text NOT NULL,
+                criticality int NOT NULL, model text, disk_type text, bmc_address text, image_profile text, path text, default_path text NOT NULL
+            ) ON COMMIT DROP
+            """, connection))
+        {
+            await create.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            $"COPY {Table} ({string.Join(", ", Columns)}) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            foreach (var row in rows)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(row.Line, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(row.NewId, NpgsqlDbType.Uuid, ct);
+                await WriteTextAsync(copy, row.Hostname, ct);
+                await WriteTextAsync(copy, row.AssetTag, ct);
+                await WriteTextAsync(copy, row.SerialNumber, ct);
+                await copy.WriteAsync(row.MacAddresses, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+                await WriteTextAsync(copy, row.IpAddress, ct);
+                await WriteTextAsync(copy, row.Site, ct);
+                await WriteTextAsync(copy, row.Building, ct);
+                await WriteTextAsync(copy, row.Floor, ct);
+                await WriteTextAsync(copy, row.Room, ct);
+                await WriteTextAsync(copy, row.Department, ct);
+                await WriteTextAsync(copy, row.Owner, ct);
+                await WriteTextAsync(copy, RoleNames[(int)row.Role], ct);
+                await copy.WriteAsync(row.Criticality, NpgsqlDbType.Integer, ct);
+                await WriteTextAsync(copy, row.Model, ct);
+                await WriteTextAsync(copy, row.DiskType, ct);
+                await WriteTextAsync(copy, row.BmcAddress, ct);
+                await WriteTextAsync(copy, row.ImageProfile, ct);
+                await WriteTextAsync(copy, row.RecoveryPath is { } path ? PathNames[(int)path] : null, ct);
+                await WriteTextAsync(copy, PathNames[(int)row.DefaultPath], ct);
+            }
+
+            await copy.CompleteAsync(ct);
+        }
+
+        // Without statistics the planner takes a temporary table for tiny and picks nested loops over the fleet.
+        await using var analyze = new NpgsqlCommand($"ANALYZE {Table}", connection);
+        await analyze.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Serials and MACs of the file that belong to a machine with another hostname (serials compare without case).</summary>
+    public static async Task<List<FleetConflict>> FindConflictsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var query = new NpgsqlCommand(
+            $"""
+            SELECT s.line, true, s.serial_number, m.hostname
+            FROM {Table} s JOIN reimage.machines m ON upper(m.serial_number) = upper(s.serial_number)
+            WHERE m.hostname_key IS DISTINCT FROM lower(s.hostname)
+            UNION ALL
+            SELECT s.line, false, f.mac, f.hostname
+            FROM {Table} s CROSS JOIN LATERAL unnest(s.mac_addresses) AS x(mac)
+            JOIN (SELECT m.hostname, m.hostname_key, unnest(m.mac_addresses) AS mac FROM reimage.machines m) f ON f.mac = x.mac
+            WHERE f.hostname_key IS DISTINCT FROM lower(s.hostname)
+            ORDER BY 1
+            """, connection);
+        var conflicts = new List<FleetConflict>();
+        await using var reader = await query.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            conflicts.Add(new FleetConflict(reader.GetInt32(0), reader.GetBoolean(1), reader.GetString(2), reader.GetString(3)));
+        }
+
+        return conflicts;
+    }
+
+    public static async Task<ImportPreview> PreviewAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(
+                    $"""
+                    SELECT count(*) FILTER (WHERE d.machine_id IS NULL), count(*) FILTER (WHERE d.machine_id IS NOT NULL AND d.changed <> ''),
+                        count(*) FILTER (WHERE d.machine_id IS NOT NULL AND d.changed = '')
+                    FROM ({FleetWriter.DiffQuery}) d
+                    """),
+                new NpgsqlBatchCommand(
+                    $"""
+                    SELECT n.site FROM (
+                        SELECT DISTINCT ON (lower(s.site)) s.site, s.line FROM {Table} s
+                        WHERE s.site IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {SitesTable} x WHERE x.key = lower(s.site))
+                        ORDER BY lower(s.site), s.line) n
+                    ORDER BY n.line
+                    """),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var (inserts, updates, unchanged) = ((int)reader.GetInt64(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2));
+        await reader.NextResultAsync(ct);
+        var sites = new List<string>();
+        while (await reader.ReadAsync(ct))
+        {
+            sites.Add(reader.GetString(0));
+        }
+
+        return new ImportPreview(inserts, updates, unchanged, sites);
+    }
+
+    private static readonly string[] RoleNames = Enum.GetNames<Machines.MachineRole>();
+    private static readonly string[] PathNames = Enum.GetNames<Workflow.RecoveryPath>();
+
+    private static Task WriteTextAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken ct) =>
+        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, NpgsqlDbType.Text, ct);
+}
