@@ -23,6 +23,8 @@ public static class CommandLine
         // Configuration comes from appsettings and the environment (ConnectionStrings__Reimage, Reimage__DataDirectory).
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // EF logs the probe for a not-yet-created migrations table as a failed command; real failures throw.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical);
         try
         {
             builder.AddReimageStorage();

@@ -49,9 +49,9 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
             return Report(parsed, options, imported: false, new ImportPreview(0, 0, 0, []));
         }
 
-        var preview = await FleetStaging.PreviewAsync(connection, ct);
         if (options.DryRun)
         {
+            var preview = await FleetStaging.PreviewAsync(connection, ct);
             await transaction.RollbackAsync(ct);
             return Report(parsed, options, imported: false, preview);
         }

@@ -86,7 +86,7 @@ internal static class FleetWriter
         int updated;
         await using (var update = Command(connection, now, actor,
             $"""
-            WITH diff AS ({DiffQuery}),
+            WITH diff AS ({DiffQuery} WHERE m.id IS NOT NULL),
             changed AS (
                 UPDATE reimage.machines m
                 SET hostname = d.hostname, asset_tag = d.asset_tag, serial_number = d.serial_number, mac_addresses = d.mac_addresses,

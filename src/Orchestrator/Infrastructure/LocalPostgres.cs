@@ -120,6 +120,20 @@ public sealed class LocalPostgres : IDisposable
         _startedByUs = true;
     }
 
+    /// <summary>Creates <paramref name="database"/> when the cluster does not have it yet.</summary>
+    public void EnsureDatabase(string database)
+    {
+        using var connection = new NpgsqlConnection(ConnectionString());
+        connection.Open();
+        using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+        exists.Parameters.AddWithValue("name", database);
+        if (exists.ExecuteScalar() is null)
+        {
+            using var create = new NpgsqlCommand($"CREATE DATABASE \"{database.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
+            create.ExecuteNonQuery();
+        }
+    }
+
     /// <summary>Stops the cluster if this process started it (fast shutdown: sessions are closed, data is flushed).</summary>
     public void Stop()
     {

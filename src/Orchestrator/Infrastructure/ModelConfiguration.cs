@@ -54,7 +54,6 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<Machine>
         b.Property(m => m.BmcAddress).HasMaxLength(255);
         b.Property(m => m.ImageProfile).HasMaxLength(64);
         b.HasIndex(m => m.MacAddresses).HasMethod("gin");
-        b.HasIndex(m => new { m.SiteId, m.Building, m.Floor });
         b.HasOne<Site>().WithMany().HasForeignKey(m => m.SiteId);
     }
 }
@@ -73,7 +72,9 @@ internal sealed class MachineEventConfiguration : IEntityTypeConfiguration<Machi
         b.Property(e => e.Step).HasMaxLength(32);
         b.Property(e => e.Detail).HasMaxLength(2000);
         b.HasIndex(e => new { e.MachineId, e.Id });
-        b.HasOne<Machine>().WithMany().HasForeignKey(e => e.MachineId).OnDelete(DeleteBehavior.Restrict);
+        // No foreign key to machines, on purpose: the history is an append-only log written at the rate of every
+        // transition and import, machines are never deleted (Decommissioned is a state), and a per-row key check
+        // would be a third of the cost of a bulk import.
     }
 }
 

@@ -22,6 +22,7 @@ public static class Storage
         {
             var dataDirectory = builder.Configuration["Reimage:DataDirectory"] ?? ".reimage";
             var cluster = LocalPostgres.Start(Path.Combine(dataDirectory, "pg"));
+            cluster.EnsureDatabase("reimage");
             connectionString = cluster.ConnectionString("reimage");
             builder.Configuration[$"ConnectionStrings:{ConnectionStringName}"] = connectionString;
             builder.Services.AddSingleton(cluster);

@@ -235,8 +235,8 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_machines_serial_number");
 
-                    b.HasIndex("SiteId", "Building", "Floor")
-                        .HasDatabaseName("ix_machines_site_id_building_floor");
+                    b.HasIndex("SiteId")
+                        .HasDatabaseName("ix_machines_site_id");
 
                     b.ToTable("machines", "reimage");
                 });
@@ -524,16 +524,6 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_machines_sites_site_id");
-                });
-
-            modelBuilder.Entity("Reimage.Orchestrator.Machines.MachineEvent", b =>
-                {
-                    b.HasOne("Reimage.Orchestrator.Machines.Machine", null)
-                        .WithMany()
-                        .HasForeignKey("MachineId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_machine_events_machines_machine_id");
                 });
 
             modelBuilder.Entity("Reimage.Orchestrator.Sites.Technician", b =>

@@ -17,6 +17,29 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 name: "reimage");
 
             migrationBuilder.CreateTable(
+                name: "machine_events",
+                schema: "reimage",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    machine_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    occurred_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    time_zone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    origin = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    from_state = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    to_state = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    step = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    detail = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_machine_events", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sites",
                 schema: "reimage",
                 columns: table => new
@@ -155,36 +178,6 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 });
 
             migrationBuilder.CreateTable(
-                name: "machine_events",
-                schema: "reimage",
-                columns: table => new
-                {
-                    id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    machine_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    occurred_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    time_zone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    origin = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    from_state = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    to_state = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    step = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    detail = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_machine_events", x => x.id);
-                    table.ForeignKey(
-                        name: "fk_machine_events_machines_machine_id",
-                        column: x => x.machine_id,
-                        principalSchema: "reimage",
-                        principalTable: "machines",
-                        principalColumn: "id",
-                        onDelete: ReferentialAction.Restrict);
-                });
-
-            migrationBuilder.CreateTable(
                 name: "recoveries",
                 schema: "reimage",
                 columns: table => new
@@ -267,10 +260,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "ix_machines_site_id_building_floor",
+                name: "ix_machines_site_id",
                 schema: "reimage",
                 table: "machines",
-                columns: new[] { "site_id", "building", "floor" });
+                column: "site_id");
 
             migrationBuilder.CreateIndex(
                 name: "ix_recoveries_state_step",
