@@ -41,7 +41,7 @@ public sealed record ImportReport(
     public string ToText()
     {
         var text = new StringBuilder();
-        var outcome = Imported ? "imported"
+        var outcome = Imported ? "done: the fleet is updated"
             : Errors.Count > 0 ? $"rejected, nothing was written ({Errors.Count} error{Plural(Errors.Count)})"
             : "dry run, nothing was written";
         text.AppendLine($"Import {outcome}.");

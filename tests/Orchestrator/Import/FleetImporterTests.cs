@@ -177,7 +177,7 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
             Assert.Equal(0, await ImportCommands.ImportFileAsync(services, good, null, output, Ct));
             Assert.Equal(1, await ImportCommands.ImportFileAsync(services, bad, null, output, Ct));
             Assert.Equal(2, await ImportCommands.ImportFileAsync(services, good + ".missing", null, output, Ct));
-            Assert.Contains("Import imported", output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("Import done: the fleet is updated", output.ToString(), StringComparison.Ordinal);
         }
         finally
         {
