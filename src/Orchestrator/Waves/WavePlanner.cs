@@ -22,20 +22,8 @@ public sealed class WavePlanner(IDbContextFactory<ReimageDbContext> contexts, Np
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var transitions = new List<Transition>();
-        await using (var select = new NpgsqlCommand(
-            "SELECT machine_id, version, path FROM reimage.recoveries WHERE machine_id = ANY(@ids) AND state = 'NotPlanned'",
-            connection, transaction))
-        {
-            select.Parameters.AddWithValue("ids", machineIds.ToArray());
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                transitions.Add(new Transition(reader.GetGuid(0), reader.GetInt64(1), Enum.Parse<RecoveryPath>(reader.GetString(2)),
-                    RecoveryState.NotPlanned, RecoveryState.Planned, null, 0, waveId, Detail: "planned into wave"));
-            }
-        }
-
+        var transitions = await MovesAsync(connection, transaction, "machine_id = ANY(@ids) AND state = 'NotPlanned'", new("ids", machineIds.ToArray()),
+            (machine, version, path) => new Transition(machine, version, path, RecoveryState.NotPlanned, RecoveryState.Planned, null, 0, waveId, Detail: "planned into wave"), ct);
         var won = await writer.WriteAsync(connection, transaction, transitions, actor, ct);
         await transaction.CommitAsync(ct);
         return won.Count;
@@ -58,23 +46,27 @@ public sealed class WavePlanner(IDbContextFactory<ReimageDbContext> contexts, Np
             }
         }
 
-        var transitions = new List<Transition>();
-        await using (var select = new NpgsqlCommand(
-            "SELECT machine_id, version, path FROM reimage.recoveries WHERE wave_id = @id AND state = 'Planned'",
-            connection, transaction))
-        {
-            select.Parameters.AddWithValue("id", waveId);
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                transitions.Add(new Transition(reader.GetGuid(0), reader.GetInt64(1), Enum.Parse<RecoveryPath>(reader.GetString(2)),
-                    RecoveryState.Planned, RecoveryState.Queued, null, 0, waveId, Detail: "wave launched"));
-            }
-        }
-
+        var transitions = await MovesAsync(connection, transaction, "wave_id = @id AND state = 'Planned'", new("id", waveId),
+            (machine, version, path) => new Transition(machine, version, path, RecoveryState.Planned, RecoveryState.Queued, null, 0, waveId, Detail: "wave launched"), ct);
         var won = await writer.WriteAsync(connection, transaction, transitions, actor, ct);
         await transaction.CommitAsync(ct);
         kick.Kick();
         return won.Count;
+    }
+
+    /// <summary>Reads the recoveries matching <paramref name="where"/> and turns each into the transition <paramref name="move"/> makes of it.</summary>
+    private static async Task<List<Transition>> MovesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string where,
+        NpgsqlParameter parameter, Func<Guid, long, RecoveryPath, Transition> move, CancellationToken ct)
+    {
+        await using var select = new NpgsqlCommand($"SELECT machine_id, version, path FROM reimage.recoveries WHERE {where}", connection, transaction);
+        select.Parameters.Add(parameter);
+        var transitions = new List<Transition>();
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            transitions.Add(move(reader.GetGuid(0), reader.GetInt64(1), Enum.Parse<RecoveryPath>(reader.GetString(2))));
+        }
+
+        return transitions;
     }
 }
