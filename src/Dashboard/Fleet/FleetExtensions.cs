@@ -12,7 +12,6 @@ public static class FleetExtensions
         builder.Services.AddSingleton<FleetStatus>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatus>());
         builder.Services.AddSingleton<FleetQuery>();
-        builder.Services.AddSingleton<FleetImporter>();
         return builder;
     }
 

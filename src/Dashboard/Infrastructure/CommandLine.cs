@@ -1,16 +1,18 @@
+using Npgsql;
+using Reimage.Orchestrator.Audit;
 using Reimage.Orchestrator.Import;
 using Reimage.Orchestrator.Infrastructure;
 
 namespace Reimage.Dashboard.Infrastructure;
 
 /// <summary>
-/// Verbs that run instead of the web host: <c>import FILE [--site CODE]</c> and
-/// <c>bench-import [--rows N] [--runs N]</c>. They use the same storage configuration as the server
+/// Verbs that run instead of the web host: <c>import FILE [--site CODE]</c>,
+/// <c>bench-import [--rows N] [--runs N]</c>, <c>drill [--machines N] [--sites N]</c> and <c>verify-audit</c>. They use the same storage configuration as the server
 /// (and the same private cluster when no connection string is set).
 /// </summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["import", "bench-import"];
+    private static readonly string[] Verbs = ["import", "bench-import", "drill", "verify-audit"];
 
     /// <summary>Runs the verb named by <paramref name="args"/>; null when the arguments are not a verb (start the server).</summary>
     public static async Task<int?> RunVerbAsync(string[] args)
@@ -45,6 +47,11 @@ public static class CommandLine
             {
                 "import" when args.Length >= 2 => await ImportCommands.ImportFileAsync(host.Services, args[1], Option(args, "--site"), Console.Out, cancel.Token),
                 "import" => Usage("import FILE [--site CODE]"),
+                "verify-audit" => await VerifyAuditAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Console.Out, cancel.Token),
+                "drill" => await Drills.Drill.RunAsync(host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!,
+                    int.Parse(Option(args, "--machines") ?? "50000", System.Globalization.CultureInfo.InvariantCulture),
+                    int.Parse(Option(args, "--sites") ?? "10", System.Globalization.CultureInfo.InvariantCulture),
+                    Console.Out, cancel.Token),
                 _ => await ImportCommands.BenchmarkAsync(host.Services,
                     int.Parse(Option(args, "--rows") ?? "100000", System.Globalization.CultureInfo.InvariantCulture),
                     int.Parse(Option(args, "--runs") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
@@ -56,6 +63,26 @@ public static class CommandLine
             // Stop the private cluster if this command started it.
             host.Services.GetService<LocalPostgres>()?.Stop();
         }
+    }
+
+    /// <summary>Checks every machine's event chain; exit code 0 when intact, 1 when broken (naming the first broken event).</summary>
+    public static async Task<int> VerifyAuditAsync(NpgsqlDataSource db, TextWriter output, CancellationToken ct)
+    {
+        var result = await AuditVerifier.VerifyAsync(db, ct);
+        if (result.Intact)
+        {
+            await output.WriteLineAsync($"Audit chain intact: {result.Events} events over {result.Machines} machines.");
+            return 0;
+        }
+
+        await output.WriteLineAsync($"Audit chain BROKEN: {result.First!.Problem} (machine {result.First.MachineId}).");
+        await output.WriteLineAsync($"{result.Findings.Count} break(s) in {result.Events} events over {result.Machines} machines:");
+        foreach (var finding in result.Findings.OrderBy(f => f.EventId).Take(50))
+        {
+            await output.WriteLineAsync($"  {finding.Problem}");
+        }
+
+        return 1;
     }
 
     private static string? Option(string[] args, string name)

@@ -83,6 +83,20 @@ internal static class FleetWriter
             }
         }
 
+        // Lock the recovery records of the machines this import changes, so that the chain heads read below stay the
+        // heads while their 'updated' events are appended (a transition in flight waits for the import to commit).
+        await using (var lockHeads = Command(connection, now, actor,
+            $"""
+            SELECT r.machine_id FROM ({DiffQuery} WHERE m.id IS NOT NULL) d
+            JOIN reimage.recoveries r ON r.machine_id = d.machine_id
+            WHERE d.changed <> ''
+            ORDER BY r.machine_id
+            FOR UPDATE OF r
+            """))
+        {
+            await lockHeads.ExecuteNonQueryAsync(ct);
+        }
+
         int updated;
         await using (var update = Command(connection, now, actor,
             $"""
@@ -95,10 +109,17 @@ internal static class FleetWriter
                     disk_type = d.disk_type, bmc_address = d.bmc_address, image_profile = d.image_profile, updated_at = @now
                 FROM diff d
                 WHERE m.id = d.machine_id AND d.changed <> ''
-                RETURNING m.id, m.site_id, d.changed)
-            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, detail)
-            SELECT c.id, @now, st.time_zone, @actor, @origin, 'updated', 'changed: ' || c.changed
-            FROM changed c JOIN {FleetStaging.SitesTable} st ON st.id = c.site_id
+                RETURNING m.id, m.site_id, d.changed),
+            chained AS (
+                SELECT c.id, st.time_zone, 'changed: ' || c.changed AS detail, r.chain_head AS prev,
+                    reimage.event_hash(r.chain_head, c.id, @now, st.time_zone, @actor, @origin, 'updated', NULL, NULL, NULL, 'changed: ' || c.changed) AS hash
+                FROM changed c JOIN {FleetStaging.SitesTable} st ON st.id = c.site_id JOIN reimage.recoveries r ON r.machine_id = c.id),
+            heads AS (
+                UPDATE reimage.recoveries r SET chain_head = ch.hash, version = r.version + 1
+                FROM chained ch WHERE r.machine_id = ch.id)
+            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, detail, prev_hash, hash)
+            SELECT ch.id, @now, ch.time_zone, @actor, @origin, 'updated', ch.detail, ch.prev, ch.hash
+            FROM chained ch
             """))
         {
             updated = await update.ExecuteNonQueryAsync(ct);
@@ -126,13 +147,17 @@ internal static class FleetWriter
                 FROM {FleetStaging.Table} s JOIN {FleetStaging.SitesTable} st ON st.key = lower(s.site)
                 WHERE NOT EXISTS (SELECT 1 FROM reimage.machines m WHERE m.hostname_key = lower(s.hostname))
                 RETURNING id, site_id),
+            chained AS (
+                SELECT f.id, st.time_zone,
+                    reimage.event_hash(NULL, f.id, @now, st.time_zone, @actor, @origin, 'imported', NULL, NULL, NULL, NULL) AS hash
+                FROM fresh f JOIN {FleetStaging.SitesTable} st ON st.id = f.site_id),
             recovery AS (
-                INSERT INTO reimage.recoveries (machine_id, state, path, attempt, state_changed_at, version)
-                SELECT f.id, '{nameof(RecoveryState.NotPlanned)}', coalesce(s.path, s.default_path), 0, @now, 0
-                FROM fresh f JOIN {FleetStaging.Table} s ON s.id = f.id)
-            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind)
-            SELECT f.id, @now, st.time_zone, @actor, @origin, 'imported'
-            FROM fresh f JOIN {FleetStaging.SitesTable} st ON st.id = f.site_id
+                INSERT INTO reimage.recoveries (machine_id, state, path, attempt, state_changed_at, version, chain_head)
+                SELECT ch.id, '{nameof(RecoveryState.NotPlanned)}', coalesce(s.path, s.default_path), 0, @now, 0, ch.hash
+                FROM chained ch JOIN {FleetStaging.Table} s ON s.id = ch.id)
+            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, hash)
+            SELECT ch.id, @now, ch.time_zone, @actor, @origin, 'imported', ch.hash
+            FROM chained ch
             """))
         {
             inserted = await insert.ExecuteNonQueryAsync(ct);

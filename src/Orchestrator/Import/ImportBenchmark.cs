@@ -23,68 +23,48 @@ internal static class ImportBenchmark
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
         var (csv, fields) = Generate(rows, seed: 20261126);
-        var database = "reimage_bench_" + Guid.NewGuid().ToString("N")[..12];
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Database = database };
-        await using (var bench = NpgsqlDataSource.Create(builder.ConnectionString))
+        await using var database = await ThrowawayDatabase.CreateAsync(connectionString, "reimage_bench", ct);
+        await using var bench = NpgsqlDataSource.Create(database.ConnectionString);
+        await output.WriteLineAsync($"Import benchmark: {rows} rows ({csv.Length / 1024} KiB of CSV), {repetitions} runs, database {database.Name}, {Environment.ProcessorCount} cores.");
+        var importer = new FleetImporter(bench, clock);
+        var actor = Actor.System("benchmark");
+        var imports = new List<double>();
+        var copies = new List<double>();
+        for (var run = 1; run <= repetitions; run++)
         {
-            var options = new DbContextOptionsBuilder<ReimageDbContext>();
-            Storage.Configure(options, bench);
-            await using (var context = new ReimageDbContext(options.Options))
+            await ResetAsync(bench, ct);
+            var watch = Stopwatch.StartNew();
+            var report = await importer.ImportAsync(new MemoryStream(csv, writable: false), new ImportOptions(), actor, ct);
+            var import = watch.Elapsed.TotalSeconds;
+            if (!report.Imported || report.Inserted != rows)
             {
-                await context.Database.MigrateAsync(ct); // creates the database
+                await output.WriteAsync(report.ToText());
+                return 1;
             }
 
-            try
-            {
-                await output.WriteLineAsync($"Import benchmark: {rows} rows ({csv.Length / 1024} KiB of CSV), {repetitions} runs, database {database}, {Environment.ProcessorCount} cores.");
-                var importer = new FleetImporter(bench, clock);
-                var actor = Actor.System("benchmark");
-                var imports = new List<double>();
-                var copies = new List<double>();
-                for (var run = 1; run <= repetitions; run++)
-                {
-                    await ResetAsync(bench, ct);
-                    var watch = Stopwatch.StartNew();
-                    var report = await importer.ImportAsync(new MemoryStream(csv, writable: false), new ImportOptions(), actor, ct);
-                    var import = watch.Elapsed.TotalSeconds;
-                    if (!report.Imported || report.Inserted != rows)
-                    {
-                        await output.WriteAsync(report.ToText());
-                        return 1;
-                    }
-
-                    watch.Restart();
-                    await CopyBaselineAsync(bench, fields, ct);
-                    var copy = watch.Elapsed.TotalSeconds;
-                    imports.Add(import);
-                    copies.Add(copy);
-                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"run {run}: import {import:F3} s ({rows / import:F0} rows/s), copy baseline {copy:F3} s, ratio {import / copy:F2}"));
-                }
-
-                var importMedian = Median(imports);
-                var copyMedian = Median(copies);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"median: import {importMedian:F3} s, copy baseline {copyMedian:F3} s, ratio {importMedian / copyMedian:F2}"));
-                await output.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["rows"] = rows,
-                    ["runs"] = repetitions,
-                    ["import_median_s"] = Math.Round(importMedian, 4),
-                    ["copy_baseline_median_s"] = Math.Round(copyMedian, 4),
-                    ["ratio"] = Math.Round(importMedian / copyMedian, 2),
-                    ["rows_per_s"] = Math.Round(rows / importMedian),
-                }));
-                return 0;
-            }
-            finally
-            {
-                NpgsqlConnection.ClearAllPools();
-                await using var admin = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres" }.ConnectionString);
-                await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-                await drop.ExecuteNonQueryAsync(CancellationToken.None);
-            }
+            watch.Restart();
+            await CopyBaselineAsync(bench, fields, ct);
+            var copy = watch.Elapsed.TotalSeconds;
+            imports.Add(import);
+            copies.Add(copy);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"run {run}: import {import:F3} s ({rows / import:F0} rows/s), copy baseline {copy:F3} s, ratio {import / copy:F2}"));
         }
+
+        var importMedian = Median(imports);
+        var copyMedian = Median(copies);
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"median: import {importMedian:F3} s, copy baseline {copyMedian:F3} s, ratio {importMedian / copyMedian:F2}"));
+        await output.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["rows"] = rows,
+            ["runs"] = repetitions,
+            ["import_median_s"] = Math.Round(importMedian, 4),
+            ["copy_baseline_median_s"] = Math.Round(copyMedian, 4),
+            ["ratio"] = Math.Round(importMedian / copyMedian, 2),
+            ["rows_per_s"] = Math.Round(rows / importMedian),
+        }));
+        return 0;
     }
 
     /// <summary>A realistic template file: mostly workstations and laptops over a few sites, some servers with BMCs.</summary>

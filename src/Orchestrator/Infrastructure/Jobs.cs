@@ -46,6 +46,7 @@ public static class Jobs
         builder.Services.AddTransient<WorkflowPumpJob>();
         builder.Services.AddSingleton<WavePlanner>();
         builder.Services.AddSingleton<AgentCommandQueue>();
+        builder.Services.AddSingleton<Import.FleetImporter>();
         return builder;
     }
 

@@ -31,4 +31,10 @@ public sealed class MachineEvent
     public string? Step { get; set; }
 
     public string? Detail { get; set; }
+
+    /// <summary>The hash of the machine's previous event; null for its first.</summary>
+    public byte[]? PrevHash { get; set; }
+
+    /// <summary>SHA-256 over <see cref="PrevHash"/> and this event's content (see <c>Audit/AuditChain</c>).</summary>
+    public byte[] Hash { get; set; } = [];
 }

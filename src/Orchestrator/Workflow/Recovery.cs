@@ -25,6 +25,9 @@ public sealed class Recovery
 
     public string? FailureReason { get; set; }
 
-    /// <summary>Incremented by every transition; the compare-and-set token.</summary>
+    /// <summary>Incremented by every transition and every event appended; the compare-and-set token.</summary>
     public long Version { get; set; }
+
+    /// <summary>The hash of the machine's latest event: the head of its audit chain.</summary>
+    public byte[]? ChainHead { get; set; }
 }

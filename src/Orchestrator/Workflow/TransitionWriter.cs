@@ -45,14 +45,18 @@ public sealed class TransitionWriter(TimeProvider clock)
             RecoveryTransitions.EnsureAllowed(t.From, t.To);
         }
 
+        if (transitions.Select(t => t.MachineId).Distinct().Count() != transitions.Count)
+        {
+            throw new InvalidOperationException("A batch of transitions may move each machine once.");
+        }
+
         var now = clock.GetUtcNow();
-        var won = await CompareAndSetAsync(connection, transaction, transitions, now, ct);
+        var won = await MoveAndRecordAsync(connection, transaction, transitions, actor, now, ct);
         if (won.Count == 0)
         {
             return [];
         }
 
-        await AppendEventsAsync(connection, transaction, won, actor, now, ct);
         await IssueCommandsAsync(connection, transaction, won, now, ct);
         foreach (var group in won.GroupBy(t => t.To))
         {
@@ -62,31 +66,54 @@ public sealed class TransitionWriter(TimeProvider clock)
         return won;
     }
 
-    private static async Task<List<Transition>> CompareAndSetAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Transition> transitions, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// One statement: compare-and-set each recovery on its version, and for each that moved append the event that
+    /// says so, chained to the machine's previous event (the head is read in the same snapshot the version is
+    /// checked against; every append moves the version, so a head cannot change behind an unchanged version).
+    /// </summary>
+    private static async Task<List<Transition>> MoveAndRecordAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Transition> transitions, Actor actor, DateTimeOffset now, CancellationToken ct)
     {
-        await using var update = new NpgsqlCommand(
+        await using var command = new NpgsqlCommand(
             """
-            UPDATE reimage.recoveries r
-            SET state = t.state, step = t.step, attempt = t.attempt, wave_id = t.wave_id, failure_reason = t.reason,
-                step_started_at = CASE WHEN t.step IS NULL THEN NULL ELSE @now END,
-                state_changed_at = @now, version = r.version + 1
-            FROM unnest(@ids, @versions, @states, @steps, @attempts, @waves, @reasons)
-                AS t(machine_id, expected_version, state, step, attempt, wave_id, reason)
-            WHERE r.machine_id = t.machine_id AND r.version = t.expected_version
-            RETURNING r.machine_id
+            WITH t AS (
+                SELECT * FROM unnest(@ids, @versions, @states, @steps, @attempts, @waves, @reasons, @from, @details)
+                    AS t(machine_id, expected_version, state, step, attempt, wave_id, reason, from_state, detail)),
+            old AS (
+                SELECT r.machine_id, r.chain_head, s.time_zone
+                FROM t JOIN reimage.recoveries r ON r.machine_id = t.machine_id
+                JOIN reimage.machines m ON m.id = r.machine_id
+                JOIN reimage.sites s ON s.id = m.site_id),
+            moved AS (
+                UPDATE reimage.recoveries r
+                SET state = t.state, step = t.step, attempt = t.attempt, wave_id = t.wave_id, failure_reason = t.reason,
+                    step_started_at = CASE WHEN t.step IS NULL THEN NULL ELSE @now END,
+                    state_changed_at = @now, version = r.version + 1,
+                    chain_head = reimage.event_hash(o.chain_head, r.machine_id, @now, o.time_zone, @actor, @origin, 'transition',
+                        t.from_state, t.state, t.step, t.detail)
+                FROM t JOIN old o ON o.machine_id = t.machine_id
+                WHERE r.machine_id = t.machine_id AND r.version = t.expected_version
+                RETURNING r.machine_id, r.chain_head)
+            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, from_state, to_state, step, detail, prev_hash, hash)
+            SELECT t.machine_id, @now, o.time_zone, @actor, @origin, 'transition', t.from_state, t.state, t.step, t.detail, o.chain_head, mv.chain_head
+            FROM moved mv JOIN t ON t.machine_id = mv.machine_id JOIN old o ON o.machine_id = mv.machine_id
+            RETURNING machine_id
             """, connection, transaction);
-        update.Parameters.AddWithValue("now", now);
-        update.Parameters.AddWithValue("ids", transitions.Select(t => t.MachineId).ToArray());
-        update.Parameters.AddWithValue("versions", transitions.Select(t => t.ExpectedVersion).ToArray());
-        update.Parameters.AddWithValue("states", transitions.Select(t => t.To.ToString()).ToArray());
-        update.Parameters.Add(new NpgsqlParameter("steps", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = transitions.Select(t => t.Step?.ToString()).ToArray() });
-        update.Parameters.AddWithValue("attempts", transitions.Select(t => t.Attempt).ToArray());
-        update.Parameters.Add(new NpgsqlParameter("waves", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = transitions.Select(t => t.WaveId).ToArray() });
-        update.Parameters.Add(new NpgsqlParameter("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = transitions.Select(t => t.FailureReason).ToArray() });
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("actor", actor.Name);
+        command.Parameters.AddWithValue("origin", actor.Origin);
+        command.Parameters.AddWithValue("ids", transitions.Select(t => t.MachineId).ToArray());
+        command.Parameters.AddWithValue("versions", transitions.Select(t => t.ExpectedVersion).ToArray());
+        command.Parameters.AddWithValue("states", transitions.Select(t => t.To.ToString()).ToArray());
+        command.Parameters.Add(TextArray("steps", transitions.Select(t => t.Step?.ToString())));
+        command.Parameters.AddWithValue("attempts", transitions.Select(t => t.Attempt).ToArray());
+        command.Parameters.Add(new NpgsqlParameter("waves", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = transitions.Select(t => t.WaveId).ToArray() });
+        command.Parameters.Add(TextArray("reasons", transitions.Select(t => t.FailureReason)));
+        command.Parameters.AddWithValue("from", transitions.Select(t => t.From.ToString()).ToArray());
+        command.Parameters.Add(TextArray("details", transitions.Select(t => t.Detail ?? t.FailureReason)));
 
         var winners = new HashSet<Guid>();
-        await using (var reader = await update.ExecuteReaderAsync(ct))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
@@ -97,28 +124,8 @@ public sealed class TransitionWriter(TimeProvider clock)
         return transitions.Where(t => winners.Contains(t.MachineId)).ToList();
     }
 
-    private static async Task AppendEventsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Transition> won, Actor actor, DateTimeOffset now, CancellationToken ct)
-    {
-        // The event is stamped with the site's zone so that "when" keeps its local meaning in reports.
-        await using var insert = new NpgsqlCommand(
-            """
-            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, from_state, to_state, step, detail)
-            SELECT t.machine_id, @now, s.time_zone, @actor, @origin, 'transition', t.from_state, t.to_state, t.step, t.detail
-            FROM unnest(@ids, @from, @to, @steps, @details) AS t(machine_id, from_state, to_state, step, detail)
-            JOIN reimage.machines m ON m.id = t.machine_id
-            JOIN reimage.sites s ON s.id = m.site_id
-            """, connection, transaction);
-        insert.Parameters.AddWithValue("now", now);
-        insert.Parameters.AddWithValue("actor", actor.Name);
-        insert.Parameters.AddWithValue("origin", actor.Origin);
-        insert.Parameters.AddWithValue("ids", won.Select(t => t.MachineId).ToArray());
-        insert.Parameters.AddWithValue("from", won.Select(t => t.From.ToString()).ToArray());
-        insert.Parameters.AddWithValue("to", won.Select(t => t.To.ToString()).ToArray());
-        insert.Parameters.Add(new NpgsqlParameter("steps", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = won.Select(t => t.Step?.ToString()).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = won.Select(t => t.Detail ?? t.FailureReason).ToArray() });
-        await insert.ExecuteNonQueryAsync(ct);
-    }
+    private static NpgsqlParameter TextArray(string name, IEnumerable<string?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
 
     private static async Task IssueCommandsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, List<Transition> won, DateTimeOffset now, CancellationToken ct)

@@ -113,8 +113,7 @@ public sealed class ReformatEndToEndTests(PostgresFixture postgres)
             TimeProvider.System, NullLogger<SiteAgent>.Instance);
         var running = agent.RunAsync(stop.Token);
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        await using var done = db.CreateCommand(doneSql);
-        while (!(bool)(await done.ExecuteScalarAsync(Ct))!)
+        while (!await IsTrueAsync(db, doneSql))
         {
             Assert.True(DateTime.UtcNow < deadline, $"not reached within a minute: {doneSql}");
             await Task.Delay(100, Ct); // polling the database for the end state, not waiting for a guess
@@ -122,6 +121,12 @@ public sealed class ReformatEndToEndTests(PostgresFixture postgres)
 
         await stop.CancelAsync();
         await running;
+    }
+
+    private static async Task<bool> IsTrueAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        return (bool)(await command.ExecuteScalarAsync(Ct))!;
     }
 
     /// <summary>Replays the event log and returns the most machines that held an imaging slot at once.</summary>

@@ -70,7 +70,8 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
         Assert.Equal(3L, await ScalarAsync<long>(db, "SELECT count(*) FROM reimage.machines"));
         Assert.Equal("pc01/Legal", await ScalarAsync<string>(db, "SELECT hostname || '/' || department FROM reimage.machines WHERE hostname_key = 'pc01'"));
         Assert.Equal(2L, await ScalarAsync<long>(db, "SELECT count(*) FROM reimage.machines WHERE updated_at = '2026-11-27T09:00:00Z'"));
-        Assert.Equal("InProgress/Imaging/1/7/Reformat", await ScalarAsync<string>(db,
+        // State, step, attempt and path untouched; the version moves by one because an 'updated' event joined the machine's chain.
+        Assert.Equal("InProgress/Imaging/1/8/Reformat", await ScalarAsync<string>(db,
             "SELECT state || '/' || step || '/' || attempt || '/' || version || '/' || path FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id WHERE hostname = 'PC02'"));
         Assert.Equal(2L, await ScalarAsync<long>(db, "SELECT count(*) FROM reimage.machine_events WHERE kind = 'updated' AND detail LIKE '%department%'"));
     }

@@ -266,6 +266,11 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("from_state");
 
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -285,6 +290,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("origin");
+
+                    b.Property<byte[]>("PrevHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("prev_hash");
 
                     b.Property<string>("Step")
                         .HasMaxLength(32)
@@ -448,6 +457,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     b.Property<int>("Attempt")
                         .HasColumnType("integer")
                         .HasColumnName("attempt");
+
+                    b.Property<byte[]>("ChainHead")
+                        .HasColumnType("bytea")
+                        .HasColumnName("chain_head");
 
                     b.Property<string>("FailureReason")
                         .HasMaxLength(500)

@@ -13,7 +13,7 @@ using Reimage.Orchestrator.Infrastructure;
 namespace Reimage.Orchestrator.Infrastructure.Migrations
 {
     [DbContext(typeof(ReimageDbContext))]
-    [Migration("20261126165028_Initial")]
+    [Migration("20261126172232_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -269,6 +269,11 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("from_state");
 
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -288,6 +293,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("origin");
+
+                    b.Property<byte[]>("PrevHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("prev_hash");
 
                     b.Property<string>("Step")
                         .HasMaxLength(32)
@@ -451,6 +460,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     b.Property<int>("Attempt")
                         .HasColumnType("integer")
                         .HasColumnName("attempt");
+
+                    b.Property<byte[]>("ChainHead")
+                        .HasColumnType("bytea")
+                        .HasColumnName("chain_head");
 
                     b.Property<string>("FailureReason")
                         .HasMaxLength(500)

@@ -16,6 +16,9 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
             migrationBuilder.EnsureSchema(
                 name: "reimage");
 
+            // The audit chain's hash, computed by the writers in SQL (Audit/AuditChain.cs has its C# twin).
+            migrationBuilder.Sql(Reimage.Orchestrator.Audit.AuditChain.SqlFunctions);
+
             migrationBuilder.CreateTable(
                 name: "machine_events",
                 schema: "reimage",
@@ -32,7 +35,9 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     from_state = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
                     to_state = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
                     step = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    detail = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                    detail = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    prev_hash = table.Column<byte[]>(type: "bytea", nullable: true),
+                    hash = table.Column<byte[]>(type: "bytea", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -191,7 +196,8 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     step_started_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     state_changed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     failure_reason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
-                    version = table.Column<long>(type: "bigint", nullable: false)
+                    version = table.Column<long>(type: "bigint", nullable: false),
+                    chain_head = table.Column<byte[]>(type: "bytea", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -301,6 +307,8 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.Sql("DROP FUNCTION IF EXISTS reimage.event_hash(bytea, uuid, timestamptz, text, text, text, text, text, text, text, text); DROP FUNCTION IF EXISTS reimage.hash_field(text);");
+
             migrationBuilder.DropTable(
                 name: "agent_commands",
                 schema: "reimage");
