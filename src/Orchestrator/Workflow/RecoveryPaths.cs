@@ -64,6 +64,10 @@ public static class RecoveryPaths
         throw new InvalidOperationException($"Step {step} is not on the {path} path.");
     }
 
+    /// <summary>No step of any path times out sooner than this; the sweeper looks no further back.</summary>
+    public static TimeSpan ShortestTimeout { get; } =
+        Enum.GetValues<RecoveryPath>().SelectMany(Steps).Min(s => s.Timeout);
+
     /// <summary>Steps whose machines hold one of the site's imaging slots.</summary>
     public static IReadOnlyList<string> SlotSteps { get; } =
         ReformatSteps.Where(s => s.UsesImagingSlot).Select(s => s.Step.ToString()).ToArray();

@@ -91,6 +91,50 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
     }
 
     /// <summary>
+    /// Finds machines whose current step has outlived its timeout (the agent went quiet, the imaging run never
+    /// phoned home) and treats each as a failed attempt: retried with backoff, or Failed past the limit. A sweep over
+    /// the domain table, not one delayed job per machine. Returns how many machines it moved.
+    /// </summary>
+    public async Task<int> SweepTimeoutsAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var candidates = new List<(Recovery Recovery, DateTimeOffset StartedAt)>();
+        await using (var select = new NpgsqlCommand(
+            """
+            SELECT machine_id, state, path, step, attempt, wave_id, version, step_started_at
+            FROM reimage.recoveries
+            WHERE state = 'InProgress' AND step_started_at < @oldest
+            ORDER BY machine_id
+            LIMIT @n
+            FOR UPDATE SKIP LOCKED
+            """, connection, transaction))
+        {
+            select.Parameters.AddWithValue("oldest", now - RecoveryPaths.ShortestTimeout);
+            select.Parameters.AddWithValue("n", options.Value.BatchSize);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                candidates.Add((ReadRecovery(reader), reader.GetFieldValue<DateTimeOffset>(7)));
+            }
+        }
+
+        var transitions = candidates
+            .Where(c => now - c.StartedAt > RecoveryPaths.Definition(c.Recovery.Path, c.Recovery.Step!.Value).Timeout)
+            .Select(c => Retry(c.Recovery, $"timed out after {RecoveryPaths.Definition(c.Recovery.Path, c.Recovery.Step!.Value).Timeout:g}", now, options.Value.RetryBackoff))
+            .ToList();
+        var won = await writer.WriteAsync(connection, transaction, transitions, Actor.System("timeout-sweeper"), ct);
+        await transaction.CommitAsync(ct);
+        if (won.Count > 0)
+        {
+            logger.LogWarning("{Count} machines timed out in their current step", won.Count);
+        }
+
+        return won.Count;
+    }
+
+    /// <summary>
     /// Admits queued machines of launched waves up to each site's free imaging slots, earliest wave first,
     /// then most critical, then by building and floor so that a site works through one area at a time.
     /// Returns how many machines were admitted.
@@ -164,18 +208,21 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         await using var reader = await select.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            found[reader.GetGuid(0)] = new Recovery
-            {
-                MachineId = reader.GetGuid(0),
-                State = Enum.Parse<RecoveryState>(reader.GetString(1)),
-                Path = Enum.Parse<RecoveryPath>(reader.GetString(2)),
-                Step = reader.IsDBNull(3) ? null : Enum.Parse<Step>(reader.GetString(3)),
-                Attempt = reader.GetInt32(4),
-                WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
-                Version = reader.GetInt64(6),
-            };
+            found[reader.GetGuid(0)] = ReadRecovery(reader);
         }
 
         return found;
     }
+
+    /// <summary>Reads columns machine_id, state, path, step, attempt, wave_id, version (in that order).</summary>
+    private static Recovery ReadRecovery(NpgsqlDataReader reader) => new()
+    {
+        MachineId = reader.GetGuid(0),
+        State = Enum.Parse<RecoveryState>(reader.GetString(1)),
+        Path = Enum.Parse<RecoveryPath>(reader.GetString(2)),
+        Step = reader.IsDBNull(3) ? null : Enum.Parse<Step>(reader.GetString(3)),
+        Attempt = reader.GetInt32(4),
+        WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
+        Version = reader.GetInt64(6),
+    };
 }

@@ -4,7 +4,7 @@ namespace Reimage.Orchestrator.Workflow;
 
 /// <summary>
 /// The Hangfire job that runs the pump. Enqueued (debounced) whenever agents report results or a wave is
-/// launched, and every minute by the recurring reconciler, so a lost job heals itself. A re-run is safe:
+/// launched, and every minute by the recurring reconciler, so a lost job heals itself and step timeouts are swept. A re-run is safe:
 /// the pump only acts on rows it claims, and stops as soon as a round finds nothing to do.
 /// Bounded to a few seconds so that it never holds a worker for long.
 /// </summary>
@@ -18,6 +18,7 @@ public sealed class WorkflowPumpJob(WorkflowPump pump, WorkflowKick kick, TimePr
     {
         kick.Started();
         var started = clock.GetTimestamp();
+        await pump.SweepTimeoutsAsync(ct);
         while (clock.GetElapsedTime(started) < Budget)
         {
             var applied = await pump.ApplyResultsAsync(ct);
