@@ -27,7 +27,7 @@ public static class TestFleet
     }
 
     /// <summary>Adds <paramref name="count"/> NotPlanned machines at <paramref name="site"/>; returns their ids.</summary>
-    public static async Task<Guid[]> AddMachinesAsync(NpgsqlDataSource db, Site site, int count)
+    public static async Task<Guid[]> AddMachinesAsync(NpgsqlDataSource db, Site site, int count, string prefix = "PC")
     {
         await using var context = Context(db);
         var ids = new List<Guid>();
@@ -37,8 +37,8 @@ public static class TestFleet
             ids.Add(id);
             context.Machines.Add(new Machine
             {
-                Id = id, Hostname = $"{site.Code}-PC{i:D4}", SiteId = site.Id, SerialNumber = $"{site.Code}-SN{i:D6}",
-                MacAddresses = [$"02:00:00:{site.Code.GetHashCode() & 0xFF:X2}:{i >> 8:X2}:{i & 0xFF:X2}"],
+                Id = id, Hostname = $"{site.Code}-{prefix}{i:D4}", SiteId = site.Id, SerialNumber = $"{site.Code}-{prefix}SN{i:D6}",
+                MacAddresses = [$"02:{prefix.GetHashCode() & 0xFF:X2}:00:{site.Code.GetHashCode() & 0xFF:X2}:{i >> 8:X2}:{i & 0xFF:X2}"],
                 CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
             });
             context.Recoveries.Add(new Recovery { MachineId = id, State = RecoveryState.NotPlanned, Path = RecoveryPath.Reformat, StateChangedAt = DateTimeOffset.UtcNow });

@@ -150,6 +150,7 @@ public static class Drill
             services.GetRequiredService<ILogger<SiteAgent>>()).RunAsync(stop.Token)).ToList();
 
         var watch = Stopwatch.StartNew();
+        await planner.ApproveAsync(wave.Id, Actor.System("drill"), ct);
         await planner.LaunchAsync(wave.Id, Actor.System("drill"), ct);
         var lastReport = watch.Elapsed;
         while (true)

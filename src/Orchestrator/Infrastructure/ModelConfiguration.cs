@@ -89,6 +89,17 @@ internal sealed class WaveConfiguration : IEntityTypeConfiguration<Wave>
     }
 }
 
+internal sealed class WaveGateConfiguration : IEntityTypeConfiguration<WaveGate>
+{
+    public void Configure(EntityTypeBuilder<WaveGate> b)
+    {
+        b.ToTable("wave_gates", t => t.HasCheckConstraint("ck_wave_gates_percent", "restored_percent BETWEEN 1 AND 100"));
+        b.HasKey(g => new { g.WaveId, g.DependsOnWaveId });
+        b.HasOne<Wave>().WithMany().HasForeignKey(g => g.WaveId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Wave>().WithMany().HasForeignKey(g => g.DependsOnWaveId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
 internal sealed class RecoveryConfiguration : IEntityTypeConfiguration<Recovery>
 {
     public void Configure(EntityTypeBuilder<Recovery> b)

@@ -22,6 +22,8 @@ public sealed class ReimageDbContext(DbContextOptions<ReimageDbContext> options)
 
     public DbSet<Wave> Waves => Set<Wave>();
 
+    public DbSet<WaveGate> WaveGates => Set<WaveGate>();
+
     public DbSet<Recovery> Recoveries => Set<Recovery>();
 
     public DbSet<AgentCommand> AgentCommands => Set<AgentCommand>();

@@ -135,7 +135,8 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
     }
 
     /// <summary>
-    /// Admits queued machines of launched waves up to each site's free imaging slots, earliest wave first,
+    /// Admits queued machines of launched waves whose gates are met (each prerequisite wave Restored to its
+    /// threshold) up to each site's free imaging slots, earliest wave first,
     /// then most critical, then by building and floor so that a site works through one area at a time.
     /// Returns how many machines were admitted.
     /// </summary>
@@ -160,14 +161,23 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             free AS (
                 SELECT s.id AS site_id, s.imaging_slots - coalesce(b.n, 0) AS slots
                 FROM reimage.sites s LEFT JOIN busy b ON b.site_id = s.id),
+            progress AS (
+                SELECT wave_id, 100.0 * count(*) FILTER (WHERE state = 'Restored') / count(*) AS restored_percent
+                FROM reimage.recoveries WHERE wave_id IN (SELECT depends_on_wave_id FROM reimage.wave_gates)
+                GROUP BY wave_id),
+            open_waves AS (
+                SELECT w.id, w.ordinal FROM reimage.waves w
+                WHERE w.status = 'Launched' AND NOT EXISTS (
+                    SELECT 1 FROM reimage.wave_gates g JOIN progress p ON p.wave_id = g.depends_on_wave_id
+                    WHERE g.wave_id = w.id AND p.restored_percent < g.restored_percent)),
             ranked AS (
                 SELECT r.machine_id, r.version, r.path, r.wave_id, m.site_id,
                        row_number() OVER (PARTITION BY m.site_id ORDER BY w.ordinal, m.criticality, m.building, m.floor, m.hostname) AS rank
                 FROM reimage.recoveries r
                 JOIN reimage.machines m ON m.id = r.machine_id
-                JOIN reimage.waves w ON w.id = r.wave_id
+                JOIN open_waves w ON w.id = r.wave_id
                 JOIN free f ON f.site_id = m.site_id AND f.slots > 0
-                WHERE r.state = 'Queued' AND w.status = 'Launched')
+                WHERE r.state = 'Queued')
             SELECT ranked.machine_id, ranked.version, ranked.path, ranked.wave_id
             FROM ranked JOIN free ON free.site_id = ranked.site_id
             WHERE ranked.rank <= free.slots

@@ -46,6 +46,7 @@ public sealed partial class OpsAndSecurityTests(PostgresFixture postgres)
         var planner = app.Services.GetRequiredService<WavePlanner>();
         var wave = await planner.CreateAsync("metrics", 1, Ct);
         await planner.AddMachinesAsync(wave.Id, machines[..4], Actor.System("test"), Ct);
+        await planner.ApproveAsync(wave.Id, Actor.System("test"), Ct);
         await planner.LaunchAsync(wave.Id, Actor.System("test"), Ct);
         await app.Services.GetRequiredService<FleetStatus>().RefreshAsync(Ct);
 

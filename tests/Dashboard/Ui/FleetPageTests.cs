@@ -30,6 +30,7 @@ public sealed class FleetPageTests(PostgresFixture postgres)
         var planner = app.Services.GetRequiredService<WavePlanner>();
         var wave = await planner.CreateAsync("UI wave", 1, Ct);
         await planner.AddMachinesAsync(wave.Id, machines[..12], Actor.System("test"), Ct);
+        await planner.ApproveAsync(wave.Id, Actor.System("test"), Ct);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(Browsers.Options);

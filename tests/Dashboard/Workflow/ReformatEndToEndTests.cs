@@ -99,6 +99,7 @@ public sealed class ReformatEndToEndTests(PostgresFixture postgres)
         var planner = host.Services.GetRequiredService<WavePlanner>();
         var wave = await planner.CreateAsync("Wave under test", 1, Ct);
         Assert.Equal(machines.Length, await planner.AddMachinesAsync(wave.Id, machines, Lead, Ct));
+        await planner.ApproveAsync(wave.Id, Lead, Ct);
         Assert.Equal(machines.Length, await planner.LaunchAsync(wave.Id, Lead, Ct));
     }
 

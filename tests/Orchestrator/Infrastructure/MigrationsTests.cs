@@ -29,6 +29,6 @@ public sealed class MigrationsTests(PostgresFixture postgres)
             tables.Add(reader.GetString(0));
         }
 
-        Assert.Equal(["__ef_migrations", "agent_commands", "machine_events", "machines", "recoveries", "sites", "technicians", "waves"], tables);
+        Assert.Equal(["__ef_migrations", "agent_commands", "machine_events", "machines", "recoveries", "sites", "technicians", "wave_gates", "waves"], tables);
     }
 }

@@ -448,6 +448,32 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     b.ToTable("waves", "reimage");
                 });
 
+            modelBuilder.Entity("Reimage.Orchestrator.Waves.WaveGate", b =>
+                {
+                    b.Property<Guid>("WaveId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("wave_id");
+
+                    b.Property<Guid>("DependsOnWaveId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("depends_on_wave_id");
+
+                    b.Property<int>("RestoredPercent")
+                        .HasColumnType("integer")
+                        .HasColumnName("restored_percent");
+
+                    b.HasKey("WaveId", "DependsOnWaveId")
+                        .HasName("pk_wave_gates");
+
+                    b.HasIndex("DependsOnWaveId")
+                        .HasDatabaseName("ix_wave_gates_depends_on_wave_id");
+
+                    b.ToTable("wave_gates", "reimage", t =>
+                        {
+                            t.HasCheckConstraint("ck_wave_gates_percent", "restored_percent BETWEEN 1 AND 100");
+                        });
+                });
+
             modelBuilder.Entity("Reimage.Orchestrator.Workflow.Recovery", b =>
                 {
                     b.Property<Guid>("MachineId")
@@ -547,6 +573,23 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_technicians_sites_site_id");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Waves.WaveGate", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Waves.Wave", null)
+                        .WithMany()
+                        .HasForeignKey("DependsOnWaveId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_wave_gates_waves_depends_on_wave_id");
+
+                    b.HasOne("Reimage.Orchestrator.Waves.Wave", null)
+                        .WithMany()
+                        .HasForeignKey("WaveId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_wave_gates_waves_wave_id");
                 });
 
             modelBuilder.Entity("Reimage.Orchestrator.Workflow.Recovery", b =>

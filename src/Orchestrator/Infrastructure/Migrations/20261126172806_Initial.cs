@@ -143,6 +143,35 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "wave_gates",
+                schema: "reimage",
+                columns: table => new
+                {
+                    wave_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    depends_on_wave_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    restored_percent = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_wave_gates", x => new { x.wave_id, x.depends_on_wave_id });
+                    table.CheckConstraint("ck_wave_gates_percent", "restored_percent BETWEEN 1 AND 100");
+                    table.ForeignKey(
+                        name: "fk_wave_gates_waves_depends_on_wave_id",
+                        column: x => x.depends_on_wave_id,
+                        principalSchema: "reimage",
+                        principalTable: "waves",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "fk_wave_gates_waves_wave_id",
+                        column: x => x.wave_id,
+                        principalSchema: "reimage",
+                        principalTable: "waves",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "agent_commands",
                 schema: "reimage",
                 columns: table => new
@@ -297,6 +326,12 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 column: "site_id");
 
             migrationBuilder.CreateIndex(
+                name: "ix_wave_gates_depends_on_wave_id",
+                schema: "reimage",
+                table: "wave_gates",
+                column: "depends_on_wave_id");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_waves_name",
                 schema: "reimage",
                 table: "waves",
@@ -323,6 +358,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
 
             migrationBuilder.DropTable(
                 name: "technicians",
+                schema: "reimage");
+
+            migrationBuilder.DropTable(
+                name: "wave_gates",
                 schema: "reimage");
 
             migrationBuilder.DropTable(
