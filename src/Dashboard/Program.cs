@@ -3,6 +3,7 @@ using Reimage.Dashboard.Demo;
 using Reimage.Dashboard.Fleet;
 using Reimage.Dashboard.Import;
 using Reimage.Dashboard.Infrastructure;
+using Reimage.Dashboard.Waves;
 using Reimage.Orchestrator.Infrastructure;
 
 if (await CommandLine.RunVerbAsync(args) is { } exitCode)
@@ -50,6 +51,7 @@ app.MapGroup("").AllowAnonymous().MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.Lead);
 app.MapOps();
 app.MapImportApi();
+app.MapWaveApi();
 app.MapJobsDashboard();
 
 await app.RunAsync();

@@ -12,6 +12,7 @@ public static class FleetExtensions
         builder.Services.AddSingleton<FleetStatus>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatus>());
         builder.Services.AddSingleton<FleetQuery>();
+        builder.Services.AddSingleton<Waves.WaveQuery>();
         return builder;
     }
 

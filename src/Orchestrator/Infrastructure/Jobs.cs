@@ -45,6 +45,7 @@ public static class Jobs
         builder.Services.AddSingleton<WorkflowKick>();
         builder.Services.AddTransient<WorkflowPumpJob>();
         builder.Services.AddSingleton<WavePlanner>();
+        builder.Services.AddSingleton<LeadActions>();
         builder.Services.AddSingleton<AgentCommandQueue>();
         builder.Services.AddSingleton<Import.FleetImporter>();
         return builder;

@@ -21,15 +21,43 @@ public sealed class WavePlanner(IDbContextFactory<ReimageDbContext> contexts, Np
         return wave;
     }
 
-    /// <summary>Plans machines that are not yet planned into <paramref name="waveId"/>; returns how many moved.</summary>
+    /// <summary>
+    /// Plans machines that are not yet planned into <paramref name="waveId"/>; returns how many moved. Into a wave
+    /// that is already launched (or paused) they are queued straight away, so the dispatcher picks them up.
+    /// </summary>
     public async Task<int> AddMachinesAsync(Guid waveId, IReadOnlyCollection<Guid> machineIds, Actor actor, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        WaveStatus status;
+        await using (var wave = new NpgsqlCommand("SELECT status FROM reimage.waves WHERE id = @id FOR SHARE", connection, transaction))
+        {
+            wave.Parameters.AddWithValue("id", waveId);
+            status = await wave.ExecuteScalarAsync(ct) is string s ? Enum.Parse<WaveStatus>(s)
+                : throw new WaveRuleException($"Wave {waveId} does not exist.", notFound: true);
+        }
+
+        if (status is WaveStatus.Cancelled or WaveStatus.Completed)
+        {
+            throw new WaveRuleException($"Wave {waveId} is {status}; machines can no longer be added to it.");
+        }
+
         var transitions = await MovesAsync(connection, transaction, "machine_id = ANY(@ids) AND state = 'NotPlanned'", new("ids", machineIds.ToArray()),
             (machine, version, path, _) => new Transition(machine, version, path, RecoveryState.NotPlanned, RecoveryState.Planned, null, 0, waveId, Detail: "planned into wave"), ct);
         var won = await writer.WriteAsync(connection, transaction, transitions, actor, ct);
+        if (status is WaveStatus.Launched or WaveStatus.Paused)
+        {
+            await writer.WriteAsync(connection, transaction,
+                won.Select(t => t with { ExpectedVersion = t.ExpectedVersion + 1, From = RecoveryState.Planned, To = RecoveryState.Queued, Detail = "wave already launched" }).ToList(),
+                actor, ct);
+        }
+
         await transaction.CommitAsync(ct);
+        if (status == WaveStatus.Launched && won.Count > 0)
+        {
+            kick.Kick();
+        }
+
         return won.Count;
     }
 

@@ -1,0 +1,132 @@
+using Npgsql;
+
+namespace Reimage.Orchestrator.Workflow;
+
+/// <summary>What a bulk action did to one machine.</summary>
+public sealed record MachineOutcome(Guid MachineId, bool Done, string Result);
+
+public enum LeadAction
+{
+    /// <summary>Run the current step again (a Failed machine, or one stuck in a step).</summary>
+    Retry,
+
+    /// <summary>Move past the current step, with a reason. Verification cannot be skipped.</summary>
+    Skip,
+
+    /// <summary>Start the path over: back to Queued in its wave.</summary>
+    Requeue,
+}
+
+/// <summary>
+/// A lead's hands on the workflow, one machine or thousands at a time, each machine answered separately.
+/// Every move goes through the <see cref="TransitionWriter"/>: compare-and-set, an event naming the lead, and the
+/// agent command for the new step.
+/// </summary>
+public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, WorkflowKick kick)
+{
+    public async Task<IReadOnlyList<MachineOutcome>> ApplyAsync(LeadAction action, IReadOnlyCollection<Guid> machineIds, string? reason, Actor lead, CancellationToken ct)
+    {
+        if (action == LeadAction.Skip && string.IsNullOrWhiteSpace(reason))
+        {
+            return machineIds.Select(id => new MachineOutcome(id, false, "a skip needs a reason")).ToList();
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var current = new Dictionary<Guid, Recovery>();
+        await using (var select = new NpgsqlCommand(
+            """
+            SELECT r.machine_id, r.state, r.path, r.step, r.attempt, r.wave_id, r.version, w.status
+            FROM reimage.recoveries r LEFT JOIN reimage.waves w ON w.id = r.wave_id
+            WHERE r.machine_id = ANY(@ids) ORDER BY r.machine_id FOR UPDATE OF r
+            """, connection, transaction))
+        {
+            select.Parameters.AddWithValue("ids", machineIds.Distinct().ToArray());
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                current[reader.GetGuid(0)] = new Recovery
+                {
+                    MachineId = reader.GetGuid(0),
+                    State = Enum.Parse<RecoveryState>(reader.GetString(1)),
+                    Path = Enum.Parse<RecoveryPath>(reader.GetString(2)),
+                    Step = reader.IsDBNull(3) ? null : Enum.Parse<Step>(reader.GetString(3)),
+                    Attempt = reader.GetInt32(4),
+                    WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
+                    Version = reader.GetInt64(6),
+                };
+            }
+        }
+
+        var outcomes = new Dictionary<Guid, MachineOutcome>();
+        var transitions = new List<Transition>();
+        foreach (var id in machineIds.Distinct())
+        {
+            if (!current.TryGetValue(id, out var r))
+            {
+                outcomes[id] = new MachineOutcome(id, false, "no such machine");
+                continue;
+            }
+
+            var (move, refusal) = Decide(action, r, reason);
+            if (move is null)
+            {
+                outcomes[id] = new MachineOutcome(id, false, refusal!);
+            }
+            else
+            {
+                transitions.Add(move);
+            }
+        }
+
+        var won = (await writer.WriteAsync(connection, transaction, transitions, lead, ct)).Select(t => t.MachineId).ToHashSet();
+        await transaction.CommitAsync(ct);
+        foreach (var t in transitions)
+        {
+            outcomes[t.MachineId] = won.Contains(t.MachineId)
+                ? new MachineOutcome(t.MachineId, true, t.To == RecoveryState.Queued ? "requeued" : $"{t.To}{(t.Step is null ? "" : $" at {t.Step}")}")
+                : new MachineOutcome(t.MachineId, false, "moved by someone else meanwhile; look again");
+        }
+
+        if (won.Count > 0)
+        {
+            kick.Kick();
+        }
+
+        return machineIds.Distinct().Select(id => outcomes[id]).ToList();
+    }
+
+    private static (Transition? Move, string? Refusal) Decide(LeadAction action, Recovery r, string? reason)
+    {
+        var why = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
+        switch (action)
+        {
+            case LeadAction.Retry when r.State is RecoveryState.Failed or RecoveryState.InProgress && r.Step is { } step:
+                return (new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, step, r.Attempt + 1, r.WaveId,
+                    Detail: $"lead retried {step}" + (why is null ? "" : $": {why}")), null);
+            case LeadAction.Retry:
+                return (null, $"only a failed machine or one in a step can be retried; this one is {r.State}");
+
+            case LeadAction.Skip when r.State is RecoveryState.Failed or RecoveryState.InProgress && r.Step is { } step:
+                var next = RecoveryPaths.Next(r.Path, step);
+                if (step == Step.Verify || next is null)
+                {
+                    return (null, "verification cannot be skipped: Restored needs a positive verification");
+                }
+
+                return (new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId,
+                    Detail: $"lead skipped {step}: {why}"), null);
+            case LeadAction.Skip:
+                return (null, $"only a failed machine or one in a step can skip it; this one is {r.State}");
+
+            case LeadAction.Requeue when r.State is RecoveryState.Failed or RecoveryState.Quarantined && r.WaveId is not null:
+                return (new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.Queued, null, 0, r.WaveId,
+                    Detail: "lead requeued the machine" + (why is null ? "" : $": {why}")), null);
+            case LeadAction.Requeue:
+                return (null, r.WaveId is null ? "the machine is in no wave" : $"only a failed or quarantined machine can be requeued; this one is {r.State}");
+
+            default:
+                return (null, $"unknown action {action}");
+        }
+    }
+}
