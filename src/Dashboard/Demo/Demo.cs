@@ -88,6 +88,8 @@ internal sealed class DemoRunner(
         await waves.AddMachinesAsync(identity.Id, await MachinesAsync("m.criticality <= 2", ct), DemoActor, ct);
         await waves.AddMachinesAsync(critical.Id, await MachinesAsync("m.criticality = 3", ct), DemoActor, ct);
         await waves.AddMachinesAsync(everyone.Id, await MachinesAsync("m.criticality = 4 AND abs(hashtext(m.hostname)) % 10 < 6", ct), DemoActor, ct);
+        await waves.SetGateAsync(critical.Id, identity.Id, 50, ct);
+        await waves.SetGateAsync(everyone.Id, critical.Id, 100, ct);
         await waves.ApproveAsync(identity.Id, DemoActor, ct);
         await waves.ApproveAsync(critical.Id, DemoActor, ct);
         var queued = await waves.LaunchAsync(identity.Id, DemoActor, ct);

@@ -65,6 +65,10 @@ public sealed partial class OpsAndSecurityTests(PostgresFixture postgres)
     [InlineData("GET", "/import")]
     [InlineData("GET", "/hangfire")]
     [InlineData("POST", "/api/import")]
+    [InlineData("GET", "/waves")]
+    [InlineData("GET", "/failures")]
+    [InlineData("GET", "/api/waves")]
+    [InlineData("POST", "/api/machines/actions")]
     public async Task RemoteCaller_IsTurnedAway_EvenWithASpoofedForwardedFor(string method, string path)
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
@@ -80,6 +84,8 @@ public sealed partial class OpsAndSecurityTests(PostgresFixture postgres)
     [InlineData("/")]
     [InlineData("/import")]
     [InlineData("/hangfire")]
+    [InlineData("/waves")]
+    [InlineData("/failures")]
     public async Task LocalOperator_GetsThePages(string path)
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());

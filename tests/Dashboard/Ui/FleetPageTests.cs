@@ -56,6 +56,43 @@ public sealed class FleetPageTests(PostgresFixture postgres)
     }
 }
 
+/// <summary>The waves page: a lead approves and launches a wave with the buttons, and sees it move.</summary>
+[Collection("Hangfire")]
+public sealed class WavesPageTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task Lead_ApprovesThenLaunchesAWave_AndTheWaveShowsLaunchedWithItsApprover()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        app.UseKestrel(0);
+        app.StartServer();
+        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var site = await TestFleet.AddSiteAsync(db, "WUI", imagingSlots: 0);
+        var planner = app.Services.GetRequiredService<WavePlanner>();
+        var wave = await planner.CreateAsync("Identity and core", 1, ct);
+        await planner.AddMachinesAsync(wave.Id, await TestFleet.AddMachinesAsync(db, site, 5), Actor.System("test"), ct);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(Browsers.Options);
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1366, Height = 900 } });
+        await page.GotoAsync(baseUrl + "/waves");
+        await page.WaitForSelectorAsync("section.waves[data-interactive]");
+
+        await Assertions.Expect(page.GetByTestId("wave-launch")).ToHaveCountAsync(0); // a draft cannot be launched
+        await page.GetByTestId("wave-approve").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("wave-row")).ToContainTextAsync("Approved");
+        await page.GetByTestId("wave-launch").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("wave-row")).ToContainTextAsync("Launched");
+        await Assertions.Expect(page.GetByTestId("wave-row")).ToContainTextAsync("local-operator");
+        await Assertions.Expect(page.GetByTestId("wave-row")).ToContainTextAsync("Queued 5");
+        Directory.CreateDirectory(Browsers.ScreenshotDirectory);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Browsers.ScreenshotDirectory, "waves-desktop.png") });
+    }
+}
+
 /// <summary>Debian's Chromium, driven by Playwright (no browser download).</summary>
 public static class Browsers
 {
