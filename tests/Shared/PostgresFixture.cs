@@ -44,7 +44,8 @@ public sealed class PostgresFixture : IAsyncLifetime
         await using var admin = NpgsqlDataSource.Create(Cluster.ConnectionString());
         await using var create = admin.CreateCommand($"CREATE DATABASE {name} TEMPLATE {Template}");
         await create.ExecuteNonQueryAsync();
-        return Cluster.ConnectionString(name);
+        // Tests leave many small pools behind (Hangfire's among them): let idle connections go quickly.
+        return new NpgsqlConnectionStringBuilder(Cluster.ConnectionString(name)) { ConnectionIdleLifetime = 2, ConnectionPruningInterval = 1 }.ConnectionString;
     }
 
     public ValueTask DisposeAsync()

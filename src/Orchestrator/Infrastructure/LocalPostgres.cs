@@ -99,7 +99,7 @@ public sealed class LocalPostgres : IDisposable
             # Reimage: a private cluster on loopback, sized for a recovery war room on one machine.
             listen_addresses = '127.0.0.1'
             unix_socket_directories = ''
-            max_connections = 200
+            max_connections = 300
             shared_buffers = 256MB
             synchronous_commit = on
             fsync = on

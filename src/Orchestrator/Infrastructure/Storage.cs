@@ -29,9 +29,9 @@ public static class Storage
             builder.Services.AddHostedService<LocalPostgresLifetime>();
         }
 
-        var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
-        builder.Services.AddSingleton(dataSource);
-        builder.Services.AddDbContextFactory<ReimageDbContext>(options => Configure(options, dataSource));
+        // Built by the container so that it is disposed (its connections closed) with the host.
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddDbContextFactory<ReimageDbContext>((services, options) => Configure(options, services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }
