@@ -9,13 +9,14 @@ namespace Reimage.Dashboard.Agents;
 /// The agent transport for an agent hosted inside the server process (the demo's simulated fleet): the same
 /// command queue the HTTPS endpoints use, without the network hop.
 /// </summary>
-public sealed class InProcessAgentTransport(AgentCommandQueue queue, WorkflowKick kick, Guid siteId, string agentId) : IAgentTransport
+public sealed class InProcessAgentTransport(AgentCommandQueue queue, WorkflowKick kick, Guid siteId, string agentId, TimeSpan? lease = null) : IAgentTransport
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+    /// <summary>How long a fetched command is the agent's before it is offered again (the agent may have died with it).</summary>
+    private readonly TimeSpan _lease = lease ?? TimeSpan.FromMinutes(5);
 
     public async Task<IReadOnlyList<AgentCommand>> FetchAsync(int max, CancellationToken ct)
     {
-        var leased = await queue.LeaseAsync(siteId, agentId, max, Lease, ct);
+        var leased = await queue.LeaseAsync(siteId, agentId, max, _lease, ct);
         return leased.Select(c => new AgentCommand(c.Id, c.MachineId, c.Kind, c.Attempt, c.Hostname, c.MacAddresses, c.IpAddress, c.BmcAddress)).ToList();
     }
 

@@ -17,6 +17,9 @@ public sealed record DemoOptions
 {
     /// <summary>Simulated seconds per real second for the simulated fleet (<c>Reimage:Demo:Speed</c>).</summary>
     public double Speed { get; init; } = 60;
+
+    /// <summary>How long a simulated agent holds a command before it is offered again (<c>Reimage:Demo:LeaseSeconds</c>).</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 public static class DemoExtensions
@@ -27,7 +30,11 @@ public static class DemoExtensions
     /// </summary>
     public static WebApplicationBuilder AddDemo(this WebApplicationBuilder builder)
     {
-        var options = new DemoOptions { Speed = builder.Configuration.GetValue("Reimage:Demo:Speed", 60.0) };
+        var options = new DemoOptions
+        {
+            Speed = builder.Configuration.GetValue("Reimage:Demo:Speed", 60.0),
+            Lease = TimeSpan.FromSeconds(builder.Configuration.GetValue("Reimage:Demo:LeaseSeconds", 300)),
+        };
         builder.Services.AddSingleton(options);
         builder.Services.AddHostedService<DemoRunner>();
         return builder;
@@ -49,7 +56,7 @@ internal sealed class DemoRunner(
         var fleet = new SimulatedFleet(new SimulatedFleetOptions { Speed = options.Speed }, clock);
         _logger.LogInformation("Demo: running the simulated fleet at {Speed}× real time with one agent for each of {Sites} sites", options.Speed, sites.Count);
         await Task.WhenAll(sites.Select(site => new SiteAgent(
-            new InProcessAgentTransport(queue, kick, site.Id, $"demo-agent-{site.Code}"),
+            new InProcessAgentTransport(queue, kick, site.Id, $"demo-agent-{site.Code}", options.Lease),
             fleet, new SiteAgentOptions(), clock, loggers.CreateLogger<SiteAgent>()).RunAsync(stoppingToken)));
     }
 
