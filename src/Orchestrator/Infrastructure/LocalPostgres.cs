@@ -38,6 +38,8 @@ public sealed class LocalPostgres : IDisposable
 
     private string LogFile => Path.Combine(Root, "postgres.log");
 
+    private string PortFile => Path.Combine(Root, "port");
+
     public string ConnectionString(string database = "postgres") => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
@@ -115,7 +117,9 @@ public sealed class LocalPostgres : IDisposable
             return;
         }
 
-        Port = FreeLoopbackPort();
+        // The same port as last time when it is free, so that clients holding the old connection string reconnect.
+        Port = int.TryParse(File.Exists(PortFile) ? File.ReadAllText(PortFile) : null, out var previous) && IsFree(previous) ? previous : FreeLoopbackPort();
+        File.WriteAllText(PortFile, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Run("pg_ctl", $"-D \"{DataDirectory}\" -l \"{LogFile}\" -o \"-p {Port}\" -w -t 60 start", TimeSpan.FromSeconds(90));
         _startedByUs = true;
     }
@@ -181,6 +185,20 @@ public sealed class LocalPostgres : IDisposable
             return false;
         }
         catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
         {
             return false;
         }

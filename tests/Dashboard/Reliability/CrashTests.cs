@@ -1,13 +1,6 @@
 using System.Diagnostics;
-using Hangfire;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Moq;
 using Npgsql;
 using Reimage.Orchestrator.Audit;
-using Reimage.Orchestrator.Infrastructure;
-using Reimage.Orchestrator.Waves;
-using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
 
 namespace Reimage.Dashboard.Tests.Reliability;
@@ -94,55 +87,11 @@ public sealed class CrashTests(PostgresFixture postgres)
         Assert.True(await ScalarAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'Restored'") > Machines * 9 / 10);
     }
 
-    private static Process Start(string connectionString, List<string> log)
-    {
-        var bin = AppContext.BaseDirectory;
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Reimage.Dashboard.dll")}\" --demo --urls http://127.0.0.1:0")
-        {
-            WorkingDirectory = bin,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.Environment["ConnectionStrings__Reimage"] = connectionString;
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        info.Environment["Reimage__Demo__Speed"] = "900";        // a 25-minute imaging run takes under 2 s
-        info.Environment["Reimage__Demo__LeaseSeconds"] = "3";   // a killed agent's commands come back quickly
-        info.Environment["Reimage__Workflow__RetryBackoff"] = "00:00:00";
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.Add(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.Add(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process Start(string connectionString, List<string> log) => ReimageProcess.Start(connectionString, log);
 
-    /// <summary>2,000 machines over four sites with 150 imaging slots each, in one approved and launched wave.</summary>
-    private static async Task LaunchDrillFleetAsync(NpgsqlDataSource db)
-    {
-        var ids = new List<Guid>();
-        foreach (var code in new[] { "K1", "K2", "K3", "K4" })
-        {
-            var site = await TestFleet.AddSiteAsync(db, code, imagingSlots: 150);
-            ids.AddRange(await TestFleet.AddMachinesAsync(db, site, Machines / 4));
-        }
+    private static Task LaunchDrillFleetAsync(NpgsqlDataSource db) => ReimageProcess.LaunchDrillFleetAsync(db, Machines, 150, Ct);
 
-        var options = new DbContextOptionsBuilder<ReimageDbContext>();
-        Storage.Configure(options, db);
-        var planner = new WavePlanner(new PooledDbContextFactory<ReimageDbContext>(options.Options), db, new TransitionWriter(TimeProvider.System),
-            new WorkflowKick(Mock.Of<IBackgroundJobClient>()), TimeProvider.System);
-        var wave = await planner.CreateAsync("Crash drill", 1, Ct);
-        await planner.AddMachinesAsync(wave.Id, ids, Actor.System("test"), Ct);
-        await planner.ApproveAsync(wave.Id, Actor.System("test"), Ct);
-        await planner.LaunchAsync(wave.Id, Actor.System("test"), Ct);
-    }
+    private static Task<long> FinalCountAsync(NpgsqlDataSource db) => ReimageProcess.FinalCountAsync(db, Ct);
 
-    private static Task<long> FinalCountAsync(NpgsqlDataSource db) =>
-        ScalarAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state IN ('Restored', 'Failed')");
-
-    private static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    private static Task<long> ScalarAsync(NpgsqlDataSource db, string sql) => ReimageProcess.ScalarAsync(db, sql, Ct);
 }

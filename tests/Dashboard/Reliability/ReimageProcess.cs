@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Moq;
+using Npgsql;
+using Reimage.Orchestrator.Infrastructure;
+using Reimage.Orchestrator.Waves;
+using Reimage.Orchestrator.Workflow;
+using Reimage.Tests;
+
+namespace Reimage.Dashboard.Tests.Reliability;
+
+/// <summary>The real Reimage server as a child process, running the simulated fleet on an accelerated clock.</summary>
+internal static class ReimageProcess
+{
+    public static Process Start(string connectionString, List<string> log, string urls = "http://127.0.0.1:0")
+    {
+        var bin = AppContext.BaseDirectory;
+        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Reimage.Dashboard.dll")}\" --demo --urls {urls}")
+        {
+            WorkingDirectory = bin,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ConnectionStrings__Reimage"] = connectionString;
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["Reimage__Demo__Speed"] = "900";        // a 25-minute imaging run takes under 2 s
+        info.Environment["Reimage__Demo__LeaseSeconds"] = "3";   // a killed agent's commands come back quickly
+        info.Environment["Reimage__Workflow__RetryBackoff"] = "00:00:00";
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary><paramref name="machines"/> machines over four sites, in one approved and launched wave.</summary>
+    public static async Task LaunchDrillFleetAsync(NpgsqlDataSource db, int machines, int slotsPerSite, CancellationToken ct)
+    {
+        var ids = new List<Guid>();
+        foreach (var code in new[] { "K1", "K2", "K3", "K4" })
+        {
+            var site = await TestFleet.AddSiteAsync(db, code, imagingSlots: slotsPerSite);
+            ids.AddRange(await TestFleet.AddMachinesAsync(db, site, machines / 4));
+        }
+
+        var options = new DbContextOptionsBuilder<ReimageDbContext>();
+        Storage.Configure(options, db);
+        var planner = new WavePlanner(new PooledDbContextFactory<ReimageDbContext>(options.Options), db, new TransitionWriter(TimeProvider.System),
+            new WorkflowKick(Mock.Of<IBackgroundJobClient>()), TimeProvider.System);
+        var wave = await planner.CreateAsync("Drill", 1, ct);
+        await planner.AddMachinesAsync(wave.Id, ids, Actor.System("test"), ct);
+        await planner.ApproveAsync(wave.Id, Actor.System("test"), ct);
+        await planner.LaunchAsync(wave.Id, Actor.System("test"), ct);
+    }
+
+    public static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    public static Task<long> FinalCountAsync(NpgsqlDataSource db, CancellationToken ct) =>
+        ScalarAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state IN ('Restored', 'Failed')", ct);
+
+    private static void Append(List<string> log, string? line)
+    {
+        if (line is not null)
+        {
+            lock (log)
+            {
+                log.Add(line);
+            }
+        }
+    }
+}
