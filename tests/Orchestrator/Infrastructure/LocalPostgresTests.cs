@@ -65,7 +65,8 @@ public sealed class LocalPostgresTests : IDisposable
 
     private static async Task<object?> ExecuteAsync(LocalPostgres cluster, string sql, CancellationToken ct)
     {
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString("reimage"));
+        // Unpooled: the server restarts on the same port, and a pooled connection would outlive it.
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString("reimage") + ";Pooling=false");
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteScalarAsync(ct);
