@@ -39,7 +39,8 @@ public static class Jobs
         }
 
         builder.Services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.Section)
-            .Validate(o => o.RetryBackoff >= TimeSpan.Zero && o.BatchSize > 0, "Reimage:Workflow needs a non-negative RetryBackoff and a positive BatchSize.").ValidateOnStart();
+            .Validate(o => o.RetryBackoff >= TimeSpan.Zero && o.BatchSize > 0 && o.QuarantineAfterFailures >= 1,
+                "Reimage:Workflow needs a non-negative RetryBackoff, a positive BatchSize and QuarantineAfterFailures of at least 1.").ValidateOnStart();
         builder.Services.AddSingleton<TransitionWriter>();
         builder.Services.AddSingleton<WorkflowPump>();
         builder.Services.AddSingleton<WorkflowKick>();

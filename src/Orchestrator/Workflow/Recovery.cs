@@ -25,6 +25,9 @@ public sealed class Recovery
 
     public string? FailureReason { get; set; }
 
+    /// <summary>How many times the machine has run out of retries (ended Failed or Quarantined).</summary>
+    public int Failures { get; set; }
+
     /// <summary>Incremented by every transition and every event appended; the compare-and-set token.</summary>
     public long Version { get; set; }
 

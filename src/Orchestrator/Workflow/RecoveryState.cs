@@ -26,7 +26,7 @@ public static class RecoveryTransitions
         [RecoveryState.Planned] = [RecoveryState.NotPlanned, RecoveryState.Planned, RecoveryState.Queued, RecoveryState.Skipped, RecoveryState.Decommissioned],
         [RecoveryState.Queued] = [RecoveryState.NotPlanned, RecoveryState.Planned, RecoveryState.InProgress, RecoveryState.Skipped, RecoveryState.Decommissioned],
         // InProgress → InProgress is the move from one step to the next (or a retry of the same step).
-        [RecoveryState.InProgress] = [RecoveryState.InProgress, RecoveryState.Restored, RecoveryState.Failed],
+        [RecoveryState.InProgress] = [RecoveryState.InProgress, RecoveryState.Restored, RecoveryState.Failed, RecoveryState.Quarantined],
         [RecoveryState.Failed] = [RecoveryState.Queued, RecoveryState.InProgress, RecoveryState.Quarantined, RecoveryState.Skipped, RecoveryState.Decommissioned],
         [RecoveryState.Quarantined] = [RecoveryState.Queued, RecoveryState.Decommissioned],
         [RecoveryState.Skipped] = [RecoveryState.NotPlanned, RecoveryState.Planned],

@@ -87,6 +87,7 @@ public sealed class TransitionWriter(TimeProvider clock)
             moved AS (
                 UPDATE reimage.recoveries r
                 SET state = t.state, step = t.step, attempt = t.attempt, wave_id = t.wave_id, failure_reason = t.reason,
+                    failures = r.failures + CASE WHEN t.state IN ('Failed', 'Quarantined') THEN 1 ELSE 0 END,
                     step_started_at = CASE WHEN t.step IS NULL THEN NULL ELSE @now END,
                     state_changed_at = @now, version = r.version + 1,
                     chain_head = reimage.event_hash(o.chain_head, r.machine_id, @now, o.time_zone, @actor, @origin, 'transition',

@@ -57,7 +57,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
                 continue;
             }
 
-            transitions.Add(result.Succeeded ? Advance(r) : Retry(r, result.Detail, now, options.Value.RetryBackoff));
+            transitions.Add(result.Succeeded ? Advance(r) : Retry(r, result.Detail, now, options.Value));
             recoveries.Remove(result.MachineId); // one move per machine per batch
         }
 
@@ -74,18 +74,21 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             : new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId, Detail: $"{r.Step} done");
     }
 
-    private static Transition Retry(Recovery r, string? detail, DateTimeOffset now, TimeSpan backoffBase)
+    private static Transition Retry(Recovery r, string? detail, DateTimeOffset now, WorkflowOptions options)
     {
         var step = RecoveryPaths.Definition(r.Path, r.Step!.Value);
         var why = string.IsNullOrWhiteSpace(detail) ? "no detail" : detail;
         if (r.Attempt >= step.MaxAttempts)
         {
-            return new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.Failed, r.Step, r.Attempt, r.WaveId,
-                FailureReason: $"{r.Step} failed {r.Attempt} times; last: {why}");
+            var reason = $"{r.Step} failed {r.Attempt} times; last: {why}";
+            return r.Failures + 1 >= options.QuarantineAfterFailures
+                ? new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.Quarantined, r.Step, r.Attempt, r.WaveId,
+                    FailureReason: $"quarantined after running out of retries {r.Failures + 1} times (suspect hardware); {reason}")
+                : new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.Failed, r.Step, r.Attempt, r.WaveId, FailureReason: reason);
         }
 
         // Exponential backoff: base, 2 × base, 4 × base … capped at 20 × base.
-        var backoff = backoffBase * Math.Min(20, Math.Pow(2, r.Attempt - 1));
+        var backoff = options.RetryBackoff * Math.Min(20, Math.Pow(2, r.Attempt - 1));
         return new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, r.Step, r.Attempt + 1, r.WaveId,
             Detail: $"attempt {r.Attempt} failed: {why}; retrying", CommandNotBefore: now + backoff);
     }
@@ -103,7 +106,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         var candidates = new List<(Recovery Recovery, DateTimeOffset StartedAt)>();
         await using (var select = new NpgsqlCommand(
             """
-            SELECT machine_id, state, path, step, attempt, wave_id, version, step_started_at
+            SELECT machine_id, state, path, step, attempt, wave_id, version, failures, step_started_at
             FROM reimage.recoveries
             WHERE state = 'InProgress' AND step_started_at < @oldest
             ORDER BY machine_id
@@ -116,13 +119,13 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                candidates.Add((ReadRecovery(reader), reader.GetFieldValue<DateTimeOffset>(7)));
+                candidates.Add((ReadRecovery(reader), reader.GetFieldValue<DateTimeOffset>(8)));
             }
         }
 
         var transitions = candidates
             .Where(c => now - c.StartedAt > RecoveryPaths.Definition(c.Recovery.Path, c.Recovery.Step!.Value).Timeout)
-            .Select(c => Retry(c.Recovery, $"timed out after {RecoveryPaths.Definition(c.Recovery.Path, c.Recovery.Step!.Value).Timeout:g}", now, options.Value.RetryBackoff))
+            .Select(c => Retry(c.Recovery, $"timed out after {RecoveryPaths.Definition(c.Recovery.Path, c.Recovery.Step!.Value).Timeout:g}", now, options.Value))
             .ToList();
         var won = await writer.WriteAsync(connection, transaction, transitions, Actor.System("timeout-sweeper"), ct);
         await transaction.CommitAsync(ct);
@@ -209,7 +212,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         // Locked in a fixed order so that two pumps never deadlock on the same machines.
         await using var select = new NpgsqlCommand(
             """
-            SELECT machine_id, state, path, step, attempt, wave_id, version
+            SELECT machine_id, state, path, step, attempt, wave_id, version, failures
             FROM reimage.recoveries WHERE machine_id = ANY(@ids)
             ORDER BY machine_id FOR UPDATE
             """, connection, transaction);
@@ -224,7 +227,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         return found;
     }
 
-    /// <summary>Reads columns machine_id, state, path, step, attempt, wave_id, version (in that order).</summary>
+    /// <summary>Reads columns machine_id, state, path, step, attempt, wave_id, version, failures (in that order).</summary>
     private static Recovery ReadRecovery(NpgsqlDataReader reader) => new()
     {
         MachineId = reader.GetGuid(0),
@@ -234,5 +237,6 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         Attempt = reader.GetInt32(4),
         WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
         Version = reader.GetInt64(6),
+        Failures = reader.GetInt32(7),
     };
 }

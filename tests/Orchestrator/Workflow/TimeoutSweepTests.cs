@@ -14,7 +14,7 @@ public sealed class TimeoutSweepTests(PostgresFixture postgres)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Sweep_RetriesAStepThatOutlivedItsTimeout_ThenFailsTheMachinePastTheLimit()
+    public async Task Sweep_RetriesAStepThatOutlivedItsTimeout_FailsItPastTheLimit_AndQuarantinesARepeatOffender()
     {
         await using var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -53,6 +53,19 @@ public sealed class TimeoutSweepTests(PostgresFixture postgres)
 
         clock.Advance(TimeSpan.FromDays(1));
         Assert.Equal(0, await pump.SweepTimeoutsAsync(Ct)); // a Failed machine waits for a lead, not for the sweeper
+
+        // The lead retries; it fails again: twice out of retries points at the hardware, so it is quarantined.
+        var lead = new LeadActions(db, writer, new WorkflowKick(Moq.Mock.Of<Hangfire.IBackgroundJobClient>()));
+        var retried = Assert.Single(await lead.ApplyAsync(LeadAction.Retry, [machine], null, new Actor("lead", "test"), Ct));
+        Assert.True(retried.Done, retried.Result);
+        clock.Advance(timeout + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await pump.SweepTimeoutsAsync(Ct));
+        await using (var context = TestFleet.Context(db))
+        {
+            var recovery = await context.Recoveries.SingleAsync(Ct);
+            Assert.Equal((RecoveryState.Quarantined, 2), (recovery.State, recovery.Failures));
+            Assert.StartsWith("quarantined after running out of retries 2 times", recovery.FailureReason, StringComparison.Ordinal);
+        }
     }
 
     private static async Task MoveToNetworkBootAsync(NpgsqlDataSource db, TransitionWriter writer, Guid machine)

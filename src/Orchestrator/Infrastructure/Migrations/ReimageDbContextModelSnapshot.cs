@@ -493,6 +493,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("character varying(500)")
                         .HasColumnName("failure_reason");
 
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer")
+                        .HasColumnName("failures");
+
                     b.Property<string>("Path")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -225,6 +225,7 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     step_started_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     state_changed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     failure_reason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    failures = table.Column<int>(type: "integer", nullable: false),
                     version = table.Column<long>(type: "bigint", nullable: false),
                     chain_head = table.Column<byte[]>(type: "bytea", nullable: true)
                 },

@@ -13,7 +13,7 @@ using Reimage.Orchestrator.Infrastructure;
 namespace Reimage.Orchestrator.Infrastructure.Migrations
 {
     [DbContext(typeof(ReimageDbContext))]
-    [Migration("20261126172806_Initial")]
+    [Migration("20261126175016_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -495,6 +495,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
                         .HasColumnName("failure_reason");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer")
+                        .HasColumnName("failures");
 
                     b.Property<string>("Path")
                         .IsRequired()
