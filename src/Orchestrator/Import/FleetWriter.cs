@@ -152,8 +152,8 @@ internal static class FleetWriter
                     reimage.event_hash(NULL, f.id, @now, st.time_zone, @actor, @origin, 'imported', NULL, NULL, NULL, NULL) AS hash
                 FROM fresh f JOIN {FleetStaging.SitesTable} st ON st.id = f.site_id),
             recovery AS (
-                INSERT INTO reimage.recoveries (machine_id, state, path, attempt, state_changed_at, version, chain_head)
-                SELECT ch.id, '{nameof(RecoveryState.NotPlanned)}', coalesce(s.path, s.default_path), 0, @now, 0, ch.hash
+                INSERT INTO reimage.recoveries (machine_id, state, path, attempt, failures, state_changed_at, version, chain_head)
+                SELECT ch.id, '{nameof(RecoveryState.NotPlanned)}', coalesce(s.path, s.default_path), 0, 0, @now, 0, ch.hash
                 FROM chained ch JOIN {FleetStaging.Table} s ON s.id = ch.id)
             INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, hash)
             SELECT ch.id, @now, ch.time_zone, @actor, @origin, 'imported', ch.hash

@@ -65,12 +65,16 @@ public static class Jobs
     };
 }
 
-/// <summary>Registers the recurring reconciler once the server is up.</summary>
-internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) : IHostedService
+/// <summary>
+/// Registers the recurring reconciler once the server is up, and runs the pump once straight away: after a restart,
+/// queued machines and results recorded before the stop must not wait for the next minute.
+/// </summary>
+internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring, WorkflowKick kick) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         recurring.AddOrUpdate<WorkflowPumpJob>(WorkflowPumpJob.RecurringId, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
+        kick.Kick();
         return Task.CompletedTask;
     }
 
