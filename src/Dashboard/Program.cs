@@ -3,6 +3,7 @@ using Reimage.Dashboard.Demo;
 using Reimage.Dashboard.Fleet;
 using Reimage.Dashboard.Import;
 using Reimage.Dashboard.Infrastructure;
+using Reimage.Dashboard.Machines;
 using Reimage.Dashboard.Waves;
 using Reimage.Orchestrator.Infrastructure;
 
@@ -52,6 +53,7 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorizat
 app.MapOps();
 app.MapImportApi();
 app.MapWaveApi();
+app.MapHandsOnApi();
 app.MapJobsDashboard();
 
 await app.RunAsync();

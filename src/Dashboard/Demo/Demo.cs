@@ -43,7 +43,7 @@ public static class DemoExtensions
 
 internal sealed class DemoRunner(
     IDbContextFactory<ReimageDbContext> contexts, NpgsqlDataSource db, FleetImporter importer, WavePlanner waves,
-    AgentCommandQueue queue, WorkflowKick kick, DemoOptions options, TimeProvider clock, ILoggerFactory loggers) : BackgroundService
+    AgentCommandQueue queue, WorkflowKick kick, HandsOnSteps handsOn, DemoOptions options, TimeProvider clock, ILoggerFactory loggers) : BackgroundService
 {
     private static readonly Actor DemoActor = new("demo", "demo-seed");
     private readonly ILogger _logger = loggers.CreateLogger<DemoRunner>();
@@ -55,9 +55,10 @@ internal sealed class DemoRunner(
         var sites = await context.Sites.AsNoTracking().ToListAsync(stoppingToken);
         var fleet = new SimulatedFleet(new SimulatedFleetOptions { Speed = options.Speed }, clock);
         _logger.LogInformation("Demo: running the simulated fleet at {Speed}× real time with one agent for each of {Sites} sites", options.Speed, sites.Count);
-        await Task.WhenAll(sites.Select(site => new SiteAgent(
+        var agents = sites.Select(site => new SiteAgent(
             new InProcessAgentTransport(queue, kick, site.Id, $"demo-agent-{site.Code}", options.Lease),
-            fleet, new SiteAgentOptions(), clock, loggers.CreateLogger<SiteAgent>()).RunAsync(stoppingToken)));
+            fleet, new SiteAgentOptions(), clock, loggers.CreateLogger<SiteAgent>()).RunAsync(stoppingToken));
+        await Task.WhenAll([.. agents, TechniciansAsync(stoppingToken)]);
     }
 
     private async Task SeedIfEmptyAsync(CancellationToken ct)
@@ -102,6 +103,50 @@ internal sealed class DemoRunner(
         var queued = await waves.LaunchAsync(identity.Id, DemoActor, ct);
         queued += await waves.LaunchAsync(critical.Id, DemoActor, ct);
         _logger.LogInformation("Demo: seeded {Machines} machines at {Sites} sites; {Queued} queued in two launched waves", report.Rows, DemoFleet.Sites.Count, queued);
+    }
+
+    /// <summary>
+    /// Simulated technicians: a drive comes out in about 20 minutes and a new one goes in in about 15 (on the demo's
+    /// clock), checked off through the same API code a tablet uses, with evidence bag and seal ids.
+    /// </summary>
+    private async Task TechniciansAsync(CancellationToken ct)
+    {
+        var minutes = new Dictionary<Step, double> { [Step.RemoveDrive] = 20, [Step.InstallDrive] = 15 };
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500), clock);
+        while (await timer.WaitForNextTickAsync(ct))
+        {
+            try
+            {
+                foreach (var (step, duration) in minutes)
+                {
+                    await using var due = db.CreateCommand(
+                        "SELECT machine_id, attempt FROM reimage.recoveries WHERE state = 'InProgress' AND step = @step AND step_started_at < @before LIMIT 500");
+                    due.Parameters.AddWithValue("step", step.ToString());
+                    due.Parameters.AddWithValue("before", clock.GetUtcNow() - TimeSpan.FromMinutes(duration / options.Speed));
+                    var machines = new List<(Guid Id, int Attempt)>();
+                    await using (var reader = await due.ExecuteReaderAsync(ct))
+                    {
+                        while (await reader.ReadAsync(ct))
+                        {
+                            machines.Add((reader.GetGuid(0), reader.GetInt32(1)));
+                        }
+                    }
+
+                    foreach (var (id, attempt) in machines)
+                    {
+                        var tag = id.ToString("N")[..8].ToUpperInvariant();
+                        var completion = step == Step.RemoveDrive
+                            ? new HandsOnCompletion("demo technician", RemovedDriveSerial: $"WD-{tag}", EvidenceBagId: $"EB-{tag}", SealId: $"SEAL-{tag}", StorageLocation: "evidence locker A")
+                            : new HandsOnCompletion("demo technician", NewDriveSerial: $"SPARE-{tag}");
+                        await handsOn.CompleteAsync(id, step, completion, $"demo:{id}:{step}:{attempt}", ct);
+                    }
+                }
+            }
+            catch (NpgsqlException e)
+            {
+                _logger.LogWarning("Demo technicians could not reach the database: {Reason}", e.Message);
+            }
+        }
     }
 
     private async Task<Guid[]> MachinesAsync(string condition, CancellationToken ct)

@@ -47,6 +47,7 @@ public static class Jobs
         builder.Services.AddTransient<WorkflowPumpJob>();
         builder.Services.AddSingleton<WavePlanner>();
         builder.Services.AddSingleton<LeadActions>();
+        builder.Services.AddSingleton<HandsOnSteps>();
         builder.Services.AddSingleton<AgentCommandQueue>();
         builder.Services.AddSingleton<Import.FleetImporter>();
         return builder;

@@ -28,6 +28,12 @@ public sealed class ReimageDbContext(DbContextOptions<ReimageDbContext> options)
 
     public DbSet<AgentCommand> AgentCommands => Set<AgentCommand>();
 
+    public DbSet<Evidence.EvidenceItem> EvidenceItems => Set<Evidence.EvidenceItem>();
+
+    public DbSet<Evidence.CustodyTransfer> CustodyTransfers => Set<Evidence.CustodyTransfer>();
+
+    public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

@@ -9,6 +9,12 @@ public enum RecoveryPath
 
 public enum Step
 {
+    /// <summary>Hands-on: take out the wiped drive and bag it as evidence (serial, bag and seal recorded).</summary>
+    RemoveDrive,
+
+    /// <summary>Hands-on: fit the spare drive (its serial recorded).</summary>
+    InstallDrive,
+
     NetworkBoot,
     Imaging,
     Verify,
@@ -21,12 +27,13 @@ public enum StepKind
 }
 
 /// <summary>One step of a path: who does it, which agent command carries it, how long it may take and how often it is tried.</summary>
-public sealed record StepDefinition(Step Step, StepKind Kind, string AgentCommand, TimeSpan Timeout, int MaxAttempts, bool UsesImagingSlot);
+public sealed record StepDefinition(Step Step, StepKind Kind, string? AgentCommand, TimeSpan Timeout, int MaxAttempts, bool UsesImagingSlot);
 
 /// <summary>
-/// The ordered steps of each recovery path. The workflow-engine issue extends the Reformat path with its
-/// optional technician step and adds DriveReplacement and ServerViaBmc; until then those paths run the
-/// automated tail they share with Reformat.
+/// The ordered steps of each recovery path. DriveReplacement starts with two hands-on steps (completed by a
+/// technician through the API, never by an agent) and then shares the automated tail of Reformat; ServerViaBmc
+/// runs that tail too (its Redfish boot arrives with the agents' drivers). Hands-on steps hold an imaging slot:
+/// until technician rosters land, the slot is what keeps a site from taking on more machines than it can handle.
 /// </summary>
 public static class RecoveryPaths
 {
@@ -37,9 +44,17 @@ public static class RecoveryPaths
         new(Step.Verify, StepKind.Automated, "verify", TimeSpan.FromMinutes(30), MaxAttempts: 3, UsesImagingSlot: false),
     ];
 
+    private static readonly StepDefinition[] DriveReplacementSteps =
+    [
+        new(Step.RemoveDrive, StepKind.HandsOn, null, TimeSpan.FromHours(8), MaxAttempts: 1, UsesImagingSlot: true),
+        new(Step.InstallDrive, StepKind.HandsOn, null, TimeSpan.FromHours(8), MaxAttempts: 1, UsesImagingSlot: true),
+        .. ReformatSteps,
+    ];
+
     public static IReadOnlyList<StepDefinition> Steps(RecoveryPath path) => path switch
     {
-        RecoveryPath.Reformat or RecoveryPath.DriveReplacement or RecoveryPath.ServerViaBmc => ReformatSteps,
+        RecoveryPath.Reformat or RecoveryPath.ServerViaBmc => ReformatSteps,
+        RecoveryPath.DriveReplacement => DriveReplacementSteps,
         _ => throw new ArgumentOutOfRangeException(nameof(path), path, "Unknown recovery path."),
     };
 
@@ -70,5 +85,5 @@ public static class RecoveryPaths
 
     /// <summary>Steps whose machines hold one of the site's imaging slots.</summary>
     public static IReadOnlyList<string> SlotSteps { get; } =
-        ReformatSteps.Where(s => s.UsesImagingSlot).Select(s => s.Step.ToString()).ToArray();
+        DriveReplacementSteps.Concat(ReformatSteps).Where(s => s.UsesImagingSlot).Select(s => s.Step.ToString()).Distinct().ToArray();
 }

@@ -160,7 +160,7 @@ public sealed class TransitionWriter(TimeProvider clock)
         insert.Parameters.AddWithValue("now", now);
         insert.Parameters.AddWithValue("ids", commands.Select(_ => Guid.CreateVersion7(now)).ToArray());
         insert.Parameters.AddWithValue("machines", commands.Select(c => c.Transition.MachineId).ToArray());
-        insert.Parameters.AddWithValue("kinds", commands.Select(c => c.Definition.AgentCommand).ToArray());
+        insert.Parameters.AddWithValue("kinds", commands.Select(c => c.Definition.AgentCommand!).ToArray());
         insert.Parameters.AddWithValue("steps", commands.Select(c => c.Definition.Step.ToString()).ToArray());
         insert.Parameters.AddWithValue("attempts", commands.Select(c => c.Transition.Attempt).ToArray());
         insert.Parameters.AddWithValue("notBefore", commands.Select(c => c.Transition.CommandNotBefore ?? now).ToArray());

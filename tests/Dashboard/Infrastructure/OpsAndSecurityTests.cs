@@ -69,6 +69,8 @@ public sealed partial class OpsAndSecurityTests(PostgresFixture postgres)
     [InlineData("GET", "/failures")]
     [InlineData("GET", "/api/waves")]
     [InlineData("POST", "/api/machines/actions")]
+    [InlineData("POST", "/api/machines/0192f1d4-7d1e-7c3a-9b7e-1f2a3b4c5d6e/steps/RemoveDrive/complete")]
+    [InlineData("GET", "/api/machines/0192f1d4-7d1e-7c3a-9b7e-1f2a3b4c5d6e/custody")]
     public async Task RemoteCaller_IsTurnedAway_EvenWithASpoofedForwardedFor(string method, string path)
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());

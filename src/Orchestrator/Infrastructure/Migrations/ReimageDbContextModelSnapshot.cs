@@ -112,6 +112,146 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     b.ToTable("agent_commands", "reimage");
                 });
 
+            modelBuilder.Entity("Reimage.Orchestrator.Evidence.CustodyTransfer", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("EvidenceItemId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("evidence_item_id");
+
+                    b.Property<string>("From")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("from");
+
+                    b.Property<string>("Location")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("location");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("to");
+
+                    b.HasKey("Id")
+                        .HasName("pk_custody_transfers");
+
+                    b.HasIndex("EvidenceItemId", "Id")
+                        .HasDatabaseName("ix_custody_transfers_evidence_item_id_id");
+
+                    b.ToTable("custody_transfers", "reimage");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Evidence.EvidenceItem", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CollectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("collected_at");
+
+                    b.Property<string>("CollectedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("collected_by");
+
+                    b.Property<string>("DriveModel")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("drive_model");
+
+                    b.Property<string>("DriveSerial")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("drive_serial");
+
+                    b.Property<string>("EvidenceBagId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("evidence_bag_id");
+
+                    b.Property<string>("Hostname")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("hostname");
+
+                    b.Property<string>("IpAddress")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)")
+                        .HasColumnName("ip_address");
+
+                    b.PrimitiveCollection<List<string>>("MacAddresses")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("mac_addresses");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("SealId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("seal_id");
+
+                    b.Property<string>("StorageLocation")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("storage_location");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
+                    b.HasKey("Id")
+                        .HasName("pk_evidence_items");
+
+                    b.HasIndex("EvidenceBagId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_evidence_items_evidence_bag_id");
+
+                    b.HasIndex("MachineId")
+                        .HasDatabaseName("ix_evidence_items_machine_id");
+
+                    b.ToTable("evidence_items", "reimage");
+                });
+
             modelBuilder.Entity("Reimage.Orchestrator.Machines.Machine", b =>
                 {
                     b.Property<Guid>("Id")
@@ -474,6 +614,43 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Reimage.Orchestrator.Workflow.IdempotentRequest", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("Response")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("response");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("status_code");
+
+                    b.Property<string>("Step")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("step");
+
+                    b.HasKey("Key")
+                        .HasName("pk_idempotent_requests");
+
+                    b.ToTable("idempotent_requests", "reimage");
+                });
+
             modelBuilder.Entity("Reimage.Orchestrator.Workflow.Recovery", b =>
                 {
                     b.Property<Guid>("MachineId")
@@ -557,6 +734,26 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_agent_commands_sites_site_id");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Evidence.CustodyTransfer", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Evidence.EvidenceItem", null)
+                        .WithMany()
+                        .HasForeignKey("EvidenceItemId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_custody_transfers_evidence_items_evidence_item_id");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Evidence.EvidenceItem", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Machines.Machine", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_evidence_items_machines_machine_id");
                 });
 
             modelBuilder.Entity("Reimage.Orchestrator.Machines.Machine", b =>

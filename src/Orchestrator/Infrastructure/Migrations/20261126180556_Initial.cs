@@ -20,6 +20,23 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
             migrationBuilder.Sql(Reimage.Orchestrator.Audit.AuditChain.SqlFunctions);
 
             migrationBuilder.CreateTable(
+                name: "idempotent_requests",
+                schema: "reimage",
+                columns: table => new
+                {
+                    key = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    machine_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    step = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    status_code = table.Column<int>(type: "integer", nullable: false),
+                    response = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_idempotent_requests", x => x.key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "machine_events",
                 schema: "reimage",
                 columns: table => new
@@ -212,6 +229,37 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "evidence_items",
+                schema: "reimage",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    machine_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    drive_serial = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    drive_model = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    hostname = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
+                    mac_addresses = table.Column<List<string>>(type: "text[]", nullable: false),
+                    ip_address = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: true),
+                    evidence_bag_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    seal_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    collected_by = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    collected_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    time_zone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    storage_location = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_evidence_items", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_evidence_items_machines_machine_id",
+                        column: x => x.machine_id,
+                        principalSchema: "reimage",
+                        principalTable: "machines",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "recoveries",
                 schema: "reimage",
                 columns: table => new
@@ -248,6 +296,33 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         onDelete: ReferentialAction.SetNull);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "custody_transfers",
+                schema: "reimage",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    evidence_item_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    from = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    to = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    location = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    time_zone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    note = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_custody_transfers", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_custody_transfers_evidence_items_evidence_item_id",
+                        column: x => x.evidence_item_id,
+                        principalSchema: "reimage",
+                        principalTable: "evidence_items",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "ix_agent_commands_completed",
                 schema: "reimage",
@@ -267,6 +342,25 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 table: "agent_commands",
                 columns: new[] { "site_id", "not_before" },
                 filter: "status IN ('Pending', 'Leased')");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_custody_transfers_evidence_item_id_id",
+                schema: "reimage",
+                table: "custody_transfers",
+                columns: new[] { "evidence_item_id", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_evidence_items_evidence_bag_id",
+                schema: "reimage",
+                table: "evidence_items",
+                column: "evidence_bag_id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_evidence_items_machine_id",
+                schema: "reimage",
+                table: "evidence_items",
+                column: "machine_id");
 
             migrationBuilder.CreateIndex(
                 name: "ix_machine_events_machine_id_id",
@@ -350,6 +444,14 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 schema: "reimage");
 
             migrationBuilder.DropTable(
+                name: "custody_transfers",
+                schema: "reimage");
+
+            migrationBuilder.DropTable(
+                name: "idempotent_requests",
+                schema: "reimage");
+
+            migrationBuilder.DropTable(
                 name: "machine_events",
                 schema: "reimage");
 
@@ -366,11 +468,15 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 schema: "reimage");
 
             migrationBuilder.DropTable(
-                name: "machines",
+                name: "evidence_items",
                 schema: "reimage");
 
             migrationBuilder.DropTable(
                 name: "waves",
+                schema: "reimage");
+
+            migrationBuilder.DropTable(
+                name: "machines",
                 schema: "reimage");
 
             migrationBuilder.DropTable(

@@ -1,0 +1,57 @@
+using Npgsql;
+using Reimage.Dashboard.Infrastructure;
+using Reimage.Orchestrator.Workflow;
+
+namespace Reimage.Dashboard.Machines;
+
+public static class HandsOnEndpoints
+{
+    /// <summary>
+    /// <c>POST /api/machines/{id}/steps/{step}/complete</c> with an <c>Idempotency-Key</c> header: a technician's
+    /// check-off. 200 with the next step; 400 naming each missing or bad field (nothing stored, so the corrected
+    /// request may reuse the key); 404/409 when the machine is not there or not at that step; a repeated key gets
+    /// the first answer again. <c>GET /api/machines/{id}/custody</c>: the machine's evidence and its chain of custody.
+    /// </summary>
+    public static WebApplication MapHandsOnApi(this WebApplication app)
+    {
+        app.MapPost("/api/machines/{id:guid}/steps/{step}/complete", async (Guid id, string step, HandsOnCompletion body, HttpRequest request, HandsOnSteps steps, CancellationToken ct) =>
+        {
+            var key = request.Headers["Idempotency-Key"].ToString();
+            if (string.IsNullOrWhiteSpace(key) || key.Length > 128)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = ["A header of 1 to 128 characters, the same for every resend of this check-off."] });
+            }
+
+            if (!Enum.TryParse<Step>(step, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["step"] = [$"unknown step '{step}'"] });
+            }
+
+            var errors = HandsOnSteps.Validate(parsed, body);
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            var result = await steps.CompleteAsync(id, parsed, body, key, ct);
+            return Results.Text(result.Json, "application/json", statusCode: result.StatusCode);
+        }).RequireAuthorization(Policies.Lead);
+
+        app.MapGet("/api/machines/{id:guid}/custody", async (Guid id, NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            await using var command = db.CreateCommand(
+                """
+                SELECT coalesce(json_agg(json_build_object(
+                    'id', e.id, 'driveSerial', e.drive_serial, 'driveModel', e.drive_model, 'hostname', e.hostname, 'macAddresses', e.mac_addresses,
+                    'ipAddress', e.ip_address, 'evidenceBagId', e.evidence_bag_id, 'sealId', e.seal_id, 'collectedBy', e.collected_by,
+                    'collectedAt', e.collected_at, 'timeZone', e.time_zone, 'storageLocation', e.storage_location,
+                    'transfers', (SELECT json_agg(json_build_object('from', t."from", 'to', t."to", 'location', t.location, 'at', t.at, 'timeZone', t.time_zone, 'note', t.note) ORDER BY t.id)
+                                  FROM reimage.custody_transfers t WHERE t.evidence_item_id = e.id)) ORDER BY e.collected_at), '[]')
+                FROM reimage.evidence_items e WHERE e.machine_id = @id
+                """);
+            command.Parameters.AddWithValue("id", id);
+            return Results.Text((string)(await command.ExecuteScalarAsync(ct))!, "application/json");
+        }).RequireAuthorization(Policies.Lead);
+        return app;
+    }
+}

@@ -1,0 +1,194 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace Reimage.Orchestrator.Workflow;
+
+/// <summary>What a technician reports when checking off a hands-on step.</summary>
+public sealed record HandsOnCompletion(
+    string? Technician, string? RemovedDriveSerial = null, string? RemovedDriveModel = null, string? EvidenceBagId = null,
+    string? SealId = null, string? StorageLocation = null, string? NewDriveSerial = null);
+
+/// <summary>The answer to a check-off: an HTTP status and its JSON body, kept under the idempotency key.</summary>
+public sealed record HandsOnResult(int StatusCode, string Json);
+
+/// <summary>
+/// Technicians' check-offs of hands-on steps. Each carries an idempotency key: the first submission does the work
+/// and its answer is stored with the key in the same transaction; a repeated submission gets the same answer and
+/// changes nothing. Removing a drive cannot be checked off without the drive's serial, the evidence bag and the
+/// seal; it creates the evidence record and its first custody entry.
+/// </summary>
+public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, WorkflowKick kick, TimeProvider clock)
+{
+    private const int MaxField = 64;
+
+    /// <summary>Field errors of a check-off, by field name; empty when it may be submitted.</summary>
+    public static Dictionary<string, string[]> Validate(Step step, HandsOnCompletion c)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Require(string field, string? value, string why)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                errors[field] = [why];
+            }
+            else if (value.Length > MaxField)
+            {
+                errors[field] = [$"at most {MaxField} characters"];
+            }
+        }
+
+        Require("technician", c.Technician, "who did the work");
+        switch (step)
+        {
+            case Step.RemoveDrive:
+                Require("removedDriveSerial", c.RemovedDriveSerial, "the removed drive's serial number is evidence and must be recorded");
+                Require("evidenceBagId", c.EvidenceBagId, "the evidence bag the drive went into");
+                Require("sealId", c.SealId, "the id of the bag's tamper-evident seal");
+                break;
+            case Step.InstallDrive:
+                Require("newDriveSerial", c.NewDriveSerial, "the serial number of the drive fitted");
+                break;
+            default:
+                errors["step"] = [$"{step} is not a hands-on step"];
+                break;
+        }
+
+        return errors;
+    }
+
+    public async Task<HandsOnResult> CompleteAsync(Guid machineId, Step step, HandsOnCompletion completion, string idempotencyKey, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var claim = new NpgsqlCommand(
+            """
+            INSERT INTO reimage.idempotent_requests (key, machine_id, step, status_code, response, created_at)
+            VALUES (@key, @machine, @step, 0, '', @now) ON CONFLICT (key) DO NOTHING
+            """, connection, transaction))
+        {
+            claim.Parameters.AddWithValue("key", idempotencyKey);
+            claim.Parameters.AddWithValue("machine", machineId);
+            claim.Parameters.AddWithValue("step", step.ToString());
+            claim.Parameters.AddWithValue("now", clock.GetUtcNow());
+            if (await claim.ExecuteNonQueryAsync(ct) == 0)
+            {
+                // Seen before (a concurrent twin waited above for the first to commit): answer as the first time.
+                return await StoredAsync(connection, transaction, idempotencyKey, machineId, step, ct);
+            }
+        }
+
+        var result = await DoAsync(connection, transaction, machineId, step, completion, ct);
+        await using (var store = new NpgsqlCommand(
+            "UPDATE reimage.idempotent_requests SET status_code = @status, response = @response WHERE key = @key", connection, transaction))
+        {
+            store.Parameters.AddWithValue("key", idempotencyKey);
+            store.Parameters.AddWithValue("status", result.StatusCode);
+            store.Parameters.AddWithValue("response", result.Json);
+            await store.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        if (result.StatusCode == 200)
+        {
+            kick.Kick();
+        }
+
+        return result;
+    }
+
+    private async Task<HandsOnResult> DoAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, Step step, HandsOnCompletion c, CancellationToken ct)
+    {
+        Recovery r;
+        string hostname, timeZone;
+        string[] macs;
+        string? ip, model;
+        await using (var select = new NpgsqlCommand(
+            """
+            SELECT r.state, r.path, r.step, r.attempt, r.wave_id, r.version, m.hostname, m.mac_addresses, m.ip_address, m.model, s.time_zone
+            FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id JOIN reimage.sites s ON s.id = m.site_id
+            WHERE r.machine_id = @id FOR UPDATE OF r
+            """, connection, transaction))
+        {
+            select.Parameters.AddWithValue("id", machineId);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct))
+            {
+                return Answer(404, new { error = $"machine {machineId} does not exist" });
+            }
+
+            r = new Recovery
+            {
+                MachineId = machineId,
+                State = Enum.Parse<RecoveryState>(reader.GetString(0)),
+                Path = Enum.Parse<RecoveryPath>(reader.GetString(1)),
+                Step = reader.IsDBNull(2) ? null : Enum.Parse<Step>(reader.GetString(2)),
+                Attempt = reader.GetInt32(3),
+                WaveId = reader.IsDBNull(4) ? null : reader.GetGuid(4),
+                Version = reader.GetInt64(5),
+            };
+            (hostname, macs, ip, model, timeZone) = (reader.GetString(6), reader.GetFieldValue<string[]>(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetString(10));
+        }
+
+        if (r.State != RecoveryState.InProgress || r.Step != step)
+        {
+            return Answer(409, new { error = $"{hostname} is {r.State}{(r.Step is null ? "" : $" at {r.Step}")}, not at {step}" });
+        }
+
+        var next = RecoveryPaths.Next(r.Path, step)!;
+        var detail = step == Step.RemoveDrive
+            ? $"drive {c.RemovedDriveSerial} removed into evidence bag {c.EvidenceBagId}, seal {c.SealId}"
+            : $"drive {c.NewDriveSerial} installed";
+        var won = await writer.WriteAsync(connection, transaction,
+            [new Transition(machineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId, Detail: detail)],
+            new Actor(c.Technician!, "technician check-off"), ct);
+        if (won.Count == 0)
+        {
+            return Answer(409, new { error = $"{hostname} moved on meanwhile" });
+        }
+
+        Guid? evidenceId = null;
+        if (step == Step.RemoveDrive)
+        {
+            evidenceId = Guid.CreateVersion7();
+            var location = string.IsNullOrWhiteSpace(c.StorageLocation) ? "site evidence locker" : c.StorageLocation.Trim();
+            await using var evidence = new NpgsqlCommand(
+                """
+                INSERT INTO reimage.evidence_items (id, machine_id, drive_serial, drive_model, hostname, mac_addresses, ip_address,
+                    evidence_bag_id, seal_id, collected_by, collected_at, time_zone, storage_location)
+                VALUES (@id, @machine, @serial, @model, @host, @macs, @ip, @bag, @seal, @by, @now, @tz, @location);
+                INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", location, at, time_zone, note)
+                VALUES (@id, @host, @by, @location, @now, @tz, 'removed from the machine, bagged and sealed');
+                """, connection, transaction);
+            evidence.Parameters.AddWithValue("id", evidenceId.Value);
+            evidence.Parameters.AddWithValue("machine", machineId);
+            evidence.Parameters.AddWithValue("serial", c.RemovedDriveSerial!.Trim());
+            evidence.Parameters.AddWithValue("model", (object?)c.RemovedDriveModel?.Trim() ?? model ?? (object)DBNull.Value);
+            evidence.Parameters.AddWithValue("host", hostname);
+            evidence.Parameters.AddWithValue("macs", macs);
+            evidence.Parameters.AddWithValue("ip", (object?)ip ?? DBNull.Value);
+            evidence.Parameters.AddWithValue("bag", c.EvidenceBagId!.Trim());
+            evidence.Parameters.AddWithValue("seal", c.SealId!.Trim());
+            evidence.Parameters.AddWithValue("by", c.Technician!.Trim());
+            evidence.Parameters.AddWithValue("now", clock.GetUtcNow());
+            evidence.Parameters.AddWithValue("tz", timeZone);
+            evidence.Parameters.AddWithValue("location", location);
+            await evidence.ExecuteNonQueryAsync(ct);
+        }
+
+        return Answer(200, new { machineId, step = step.ToString(), result = "completed", nextStep = next.Step.ToString(), evidenceItemId = evidenceId });
+    }
+
+    private static async Task<HandsOnResult> StoredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string key, Guid machineId, Step step, CancellationToken ct)
+    {
+        await using var select = new NpgsqlCommand("SELECT machine_id, step, status_code, response FROM reimage.idempotent_requests WHERE key = @key", connection, transaction);
+        select.Parameters.AddWithValue("key", key);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return reader.GetGuid(0) != machineId || reader.GetString(1) != step.ToString()
+            ? Answer(422, new { error = "this idempotency key was already used for another check-off" })
+            : new HandsOnResult(reader.GetInt32(2), reader.GetString(3));
+    }
+
+    private static HandsOnResult Answer(int status, object body) => new(status, JsonSerializer.Serialize(body, JsonSerializerOptions.Web));
+}

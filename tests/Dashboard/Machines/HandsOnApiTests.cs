@@ -1,0 +1,141 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Reimage.Orchestrator.Waves;
+using Reimage.Orchestrator.Workflow;
+using Reimage.Tests;
+
+namespace Reimage.Dashboard.Tests.Machines;
+
+/// <summary>A technician checks off the hands-on steps of a drive replacement through the API.</summary>
+[Collection("Hangfire")]
+public sealed class HandsOnApiTests(PostgresFixture postgres)
+{
+    private const string Evidence = """{"technician":"Noura Al-Harbi","removedDriveSerial":"WD-0042","evidenceBagId":"EB-1001","sealId":"SEAL-77","storageLocation":"Locker 3"}""";
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task RemoveDrive_WithoutItsEvidence_Is400NamingEachMissingField_AndChangesNothing()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var machine = await MachineAtRemoveDriveAsync(app);
+
+        var (status, body) = await CheckOffAsync(app, machine, "RemoveDrive", """{"technician":"Noura"}""", "k-1");
+
+        Assert.Equal(400, status);
+        Assert.Contains("removedDriveSerial", body, StringComparison.Ordinal);
+        Assert.Contains("evidenceBagId", body, StringComparison.Ordinal);
+        Assert.Contains("sealId", body, StringComparison.Ordinal);
+        Assert.Equal("InProgress:RemoveDrive", await StateAsync(app, machine));
+    }
+
+    [Fact]
+    public async Task RemoveDrive_CheckedOffTwiceWithOneKey_IsDoneOnce_AndBothGetTheSameAnswer()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var machine = await MachineAtRemoveDriveAsync(app);
+
+        var first = await CheckOffAsync(app, machine, "RemoveDrive", Evidence, "tablet-7:check-1");
+        var again = await CheckOffAsync(app, machine, "RemoveDrive", Evidence, "tablet-7:check-1");
+        var custody = await app.SendAsync("GET", $"/api/machines/{machine}/custody", IPAddress.Loopback);
+
+        Assert.Equal(200, first.Status);
+        Assert.Equal(first, again);
+        Assert.Equal("InProgress:InstallDrive", await StateAsync(app, machine));
+        Assert.Equal(1L, await ScalarAsync(app, $"SELECT count(*) FROM reimage.machine_events WHERE machine_id = '{machine}' AND to_state = 'InProgress' AND step = 'InstallDrive'"));
+        var item = Assert.Single(JsonDocument.Parse(custody.Body).RootElement.EnumerateArray());
+        Assert.Equal("WD-0042", item.GetProperty("driveSerial").GetString());
+        Assert.Equal("EB-1001", item.GetProperty("evidenceBagId").GetString());
+        Assert.Equal("SEAL-77", item.GetProperty("sealId").GetString());
+        Assert.Equal("Noura Al-Harbi", item.GetProperty("collectedBy").GetString());
+        Assert.Equal("Europe/London", item.GetProperty("timeZone").GetString());
+        Assert.Equal("Locker 3", item.GetProperty("storageLocation").GetString());
+        Assert.StartsWith("HO-PC", item.GetProperty("hostname").GetString(), StringComparison.Ordinal);
+        Assert.Single(item.GetProperty("macAddresses").EnumerateArray());
+        Assert.Single(item.GetProperty("transfers").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task CheckOff_AtTheWrongStep_Is409_TheSameKeyGetsThe409Again_AndAKeylessOneIs400()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var machine = await MachineAtRemoveDriveAsync(app);
+
+        var wrong = await CheckOffAsync(app, machine, "InstallDrive", """{"technician":"Noura","newDriveSerial":"SP-1"}""", "k-9");
+        var repeated = await CheckOffAsync(app, machine, "InstallDrive", """{"technician":"Noura","newDriveSerial":"SP-1"}""", "k-9");
+        var keyless = await CheckOffAsync(app, machine, "RemoveDrive", Evidence, null);
+
+        Assert.Equal(409, wrong.Status);
+        Assert.Contains("not at InstallDrive", wrong.Body, StringComparison.Ordinal);
+        Assert.Equal(wrong, repeated);
+        Assert.Equal(400, keyless.Status);
+    }
+
+    [Fact]
+    public async Task BothHandsOnSteps_CheckedOff_HandTheMachineToTheAgentForNetworkBoot()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var machine = await MachineAtRemoveDriveAsync(app);
+        Assert.Equal(0L, await ScalarAsync(app, "SELECT count(*) FROM reimage.agent_commands")); // hands-on: no agent command
+
+        await CheckOffAsync(app, machine, "RemoveDrive", Evidence, "a");
+        var installed = await CheckOffAsync(app, machine, "InstallDrive", """{"technician":"Noura","newDriveSerial":"SP-1"}""", "b");
+
+        Assert.Equal(200, installed.Status);
+        Assert.Equal("InProgress:NetworkBoot", await StateAsync(app, machine));
+        Assert.Equal(1L, await ScalarAsync(app, $"SELECT count(*) FROM reimage.agent_commands WHERE machine_id = '{machine}' AND kind = 'network-boot' AND status = 'Pending'"));
+    }
+
+    private static async Task<Guid> MachineAtRemoveDriveAsync(ReimageApp app)
+    {
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var site = await TestFleet.AddSiteAsync(db, "HO", imagingSlots: 5);
+        var machine = (await TestFleet.AddMachinesAsync(db, site, 1))[0];
+        await using (var path = db.CreateCommand("UPDATE reimage.recoveries SET path = 'DriveReplacement'"))
+        {
+            await path.ExecuteNonQueryAsync(Ct);
+        }
+
+        var planner = app.Services.GetRequiredService<WavePlanner>();
+        var wave = await planner.CreateAsync("Replacement", 1, Ct);
+        await planner.AddMachinesAsync(wave.Id, [machine], Actor.System("test"), Ct);
+        await planner.ApproveAsync(wave.Id, Actor.System("test"), Ct);
+        await planner.LaunchAsync(wave.Id, Actor.System("test"), Ct);
+        await app.Services.GetRequiredService<WorkflowPump>().DispatchAsync(Ct);
+        Assert.Equal("InProgress:RemoveDrive", await StateAsync(app, machine));
+        return machine;
+    }
+
+    private static async Task<(int Status, string Body)> CheckOffAsync(ReimageApp app, Guid machine, string step, string json, string? key) =>
+        await app.SendAsync("POST", $"/api/machines/{machine}/steps/{step}/complete", IPAddress.Loopback, c =>
+        {
+            c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+            c.Request.ContentType = "application/json";
+            c.Request.ContentLength = json.Length;
+            c.Features.Set<IHttpRequestBodyDetectionFeature>(new HasBody());
+            if (key is not null)
+            {
+                c.Request.Headers["Idempotency-Key"] = key;
+            }
+        });
+
+    private static async Task<string> StateAsync(ReimageApp app, Guid machine)
+    {
+        await using var command = app.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand($"SELECT state || ':' || coalesce(step, '') FROM reimage.recoveries WHERE machine_id = '{machine}'");
+        return (string)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private static async Task<long> ScalarAsync(ReimageApp app, string sql)
+    {
+        await using var command = app.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private sealed class HasBody : IHttpRequestBodyDetectionFeature
+    {
+        public bool CanHaveBody => true;
+    }
+}
