@@ -1,5 +1,6 @@
 using Npgsql;
 using Reimage.Dashboard.Infrastructure;
+using Reimage.Orchestrator.Evidence;
 using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Machines;
@@ -52,6 +53,51 @@ public static class HandsOnEndpoints
             command.Parameters.AddWithValue("id", id);
             return Results.Text((string)(await command.ExecuteScalarAsync(ct))!, "application/json");
         }).RequireAuthorization(Policies.Lead);
+
+        app.MapPost("/api/evidence/{id:guid}/transfers", async (Guid id, CustodyHandover body, Custody custody, CancellationToken ct) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            foreach (var (field, value) in new[] { ("from", body.From), ("to", body.To), ("location", body.Location) })
+            {
+                if (string.IsNullOrWhiteSpace(value) || value.Length > 128)
+                {
+                    errors[field] = ["required, at most 128 characters"];
+                }
+            }
+
+            if (body.Note is { Length: > 500 })
+            {
+                errors["note"] = ["at most 500 characters"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            var refusal = await custody.TransferAsync(id, body.From!, body.To!, body.Location!, body.Note, ct);
+            return refusal switch
+            {
+                null => Results.Ok(new { evidenceItemId = id, heldBy = body.To!.Trim(), body.Location }),
+                "no such evidence item" => Results.NotFound(new { error = refusal }),
+                _ => Results.Conflict(new { error = refusal }),
+            };
+        }).RequireAuthorization(Policies.Lead);
+
+        app.MapGet("/api/evidence/export", async (string? site, Custody custody, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(site))
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["site"] = ["the site whose evidence register to export"] });
+            }
+
+            var csv = new StringWriter();
+            await custody.ExportAsync(site, csv, ct);
+            return Results.File(System.Text.Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", $"evidence-{site}.csv");
+        }).RequireAuthorization(Policies.Lead);
         return app;
     }
 }
+
+/// <summary>A hand-over of an evidence item from its current holder.</summary>
+public sealed record CustodyHandover(string? From, string? To, string? Location, string? Note);

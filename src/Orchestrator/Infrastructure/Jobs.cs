@@ -48,6 +48,7 @@ public static class Jobs
         builder.Services.AddSingleton<WavePlanner>();
         builder.Services.AddSingleton<LeadActions>();
         builder.Services.AddSingleton<HandsOnSteps>();
+        builder.Services.AddSingleton<Evidence.Custody>();
         builder.Services.AddSingleton<AgentCommandQueue>();
         builder.Services.AddSingleton<Import.FleetImporter>();
         return builder;

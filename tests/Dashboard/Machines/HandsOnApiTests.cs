@@ -89,6 +89,38 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         Assert.Equal(1L, await ScalarAsync(app, $"SELECT count(*) FROM reimage.agent_commands WHERE machine_id = '{machine}' AND kind = 'network-boot' AND status = 'Pending'"));
     }
 
+    [Fact]
+    public async Task Custody_IsHandedOnOnlyByItsHolder_AndTheRegisterExportsWithFormulasDisarmed()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var machine = await MachineAtRemoveDriveAsync(app);
+        var removed = await CheckOffAsync(app, machine, "RemoveDrive", Evidence, "c-1");
+        var item = JsonDocument.Parse(removed.Body).RootElement.GetProperty("evidenceItemId").GetGuid();
+
+        var notHolder = await PostJsonAsync(app, $"/api/evidence/{item}/transfers", """{"from":"Mallory","to":"Mallory","location":"car park"}""");
+        var handed = await PostJsonAsync(app, $"/api/evidence/{item}/transfers", """{"from":"Noura Al-Harbi","to":"=HYPERLINK(\"http://x\")","location":"Forensics lab","note":"for imaging"}""");
+        var missing = await PostJsonAsync(app, $"/api/evidence/{Guid.NewGuid()}/transfers", """{"from":"a","to":"b","location":"c"}""");
+        var export = await app.SendAsync("GET", "/api/evidence/export?site=ho", IPAddress.Loopback);
+
+        Assert.Equal((409, 200, 404), (notHolder.Status, handed.Status, missing.Status));
+        Assert.Equal(200, export.Status);
+        var lines = export.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length); // header, collection, hand-over
+        Assert.StartsWith("evidence_bag_id,seal_id,drive_serial", lines[0], StringComparison.Ordinal);
+        Assert.Contains("EB-1001", lines[2], StringComparison.Ordinal);
+        Assert.DoesNotContain(",=HYPERLINK", export.Body, StringComparison.Ordinal);
+        Assert.Contains("'=HYPERLINK", export.Body, StringComparison.Ordinal);
+    }
+
+    private static Task<(int Status, string Body)> PostJsonAsync(ReimageApp app, string path, string json) =>
+        app.SendAsync("POST", path, IPAddress.Loopback, c =>
+        {
+            c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+            c.Request.ContentType = "application/json";
+            c.Request.ContentLength = json.Length;
+            c.Features.Set<IHttpRequestBodyDetectionFeature>(new HasBody());
+        });
+
     private static async Task<Guid> MachineAtRemoveDriveAsync(ReimageApp app)
     {
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();

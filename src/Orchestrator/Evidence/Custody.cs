@@ -1,0 +1,107 @@
+using System.Globalization;
+using CsvHelper;
+using Npgsql;
+
+namespace Reimage.Orchestrator.Evidence;
+
+/// <summary>Evidence hand-overs (append-only) and the per-site evidence register as CSV.</summary>
+public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
+{
+    /// <summary>
+    /// Records that <paramref name="from"/> handed the item to <paramref name="to"/> at <paramref name="location"/>.
+    /// Only the current holder can hand it over: returns null when that is so, else why not.
+    /// </summary>
+    public async Task<string?> TransferAsync(Guid evidenceItemId, string from, string to, string location, string? note, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        string holder, timeZone;
+        await using (var current = new NpgsqlCommand(
+            """
+            SELECT t."to", e.time_zone FROM reimage.evidence_items e
+            JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
+            WHERE e.id = @id ORDER BY t.id DESC LIMIT 1
+            FOR UPDATE OF e
+            """, connection, transaction))
+        {
+            current.Parameters.AddWithValue("id", evidenceItemId);
+            await using var reader = await current.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct))
+            {
+                return "no such evidence item";
+            }
+
+            (holder, timeZone) = (reader.GetString(0), reader.GetString(1));
+        }
+
+        if (!string.Equals(holder, from.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            return $"the item is held by {holder}, not {from.Trim()}";
+        }
+
+        await using (var insert = new NpgsqlCommand(
+            """
+            INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", location, at, time_zone, note)
+            VALUES (@id, @from, @to, @location, @now, @tz, @note)
+            """, connection, transaction))
+        {
+            insert.Parameters.AddWithValue("id", evidenceItemId);
+            insert.Parameters.AddWithValue("from", holder);
+            insert.Parameters.AddWithValue("to", to.Trim());
+            insert.Parameters.AddWithValue("location", location.Trim());
+            insert.Parameters.AddWithValue("now", clock.GetUtcNow());
+            insert.Parameters.AddWithValue("tz", timeZone);
+            insert.Parameters.AddWithValue("note", (object?)note ?? DBNull.Value);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        return null;
+    }
+
+    /// <summary>
+    /// The evidence register of one site (one line per hand-over, items in collection order) as CSV, safe to open in
+    /// a spreadsheet: a cell starting with = + - @, a tab or a carriage return is prefixed with an apostrophe.
+    /// </summary>
+    public async Task ExportAsync(string siteCode, TextWriter output, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            SELECT e.evidence_bag_id, e.seal_id, e.drive_serial, e.drive_model, e.hostname, array_to_string(e.mac_addresses, ' '), e.ip_address,
+                   e.collected_by, e.collected_at, e.time_zone, t."from", t."to", t.location, t.at, t.note
+            FROM reimage.evidence_items e
+            JOIN reimage.machines m ON m.id = e.machine_id JOIN reimage.sites s ON s.id = m.site_id
+            JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
+            WHERE lower(s.code) = lower(@site)
+            ORDER BY e.collected_at, e.id, t.id
+            """);
+        command.Parameters.AddWithValue("site", siteCode);
+        // Everything a spreadsheet would run as a formula is escaped: = + - @, tab and carriage return.
+        using var csv = CsvWriter.Create(output, new CsvWriterOptions
+        {
+            Injection = CsvInjection.Escape,
+            InjectionCharacters = "=+-@\t\r",
+        }, true);
+        foreach (var header in (string[])["evidence_bag_id", "seal_id", "drive_serial", "drive_model", "hostname", "mac_addresses", "ip_address",
+            "collected_by", "collected_at", "time_zone", "handed_from", "handed_to", "location", "handed_at", "note"])
+        {
+            csv.WriteField(header);
+        }
+
+        csv.EndRecord();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            for (var i = 0; i < reader.FieldCount; i++)
+            {
+                csv.WriteField(reader.IsDBNull(i) ? "" : reader.GetValue(i) is DateTime at
+                    ? at.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
+                    : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture));
+            }
+
+            csv.EndRecord();
+        }
+
+        csv.Flush();
+    }
+}
