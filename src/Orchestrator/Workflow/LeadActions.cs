@@ -35,9 +35,9 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var current = new Dictionary<Guid, Recovery>();
         await using (var select = new NpgsqlCommand(
-            """
-            SELECT r.machine_id, r.state, r.path, r.step, r.attempt, r.wave_id, r.version, w.status
-            FROM reimage.recoveries r LEFT JOIN reimage.waves w ON w.id = r.wave_id
+            $"""
+            SELECT {Recovery.Columns}
+            FROM reimage.recoveries r
             WHERE r.machine_id = ANY(@ids) ORDER BY r.machine_id FOR UPDATE OF r
             """, connection, transaction))
         {
@@ -45,16 +45,7 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                current[reader.GetGuid(0)] = new Recovery
-                {
-                    MachineId = reader.GetGuid(0),
-                    State = Enum.Parse<RecoveryState>(reader.GetString(1)),
-                    Path = Enum.Parse<RecoveryPath>(reader.GetString(2)),
-                    Step = reader.IsDBNull(3) ? null : Enum.Parse<Step>(reader.GetString(3)),
-                    Attempt = reader.GetInt32(4),
-                    WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
-                    Version = reader.GetInt64(6),
-                };
+                current[reader.GetGuid(0)] = Recovery.Read(reader);
             }
         }
 

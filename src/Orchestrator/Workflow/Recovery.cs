@@ -33,4 +33,19 @@ public sealed class Recovery
 
     /// <summary>The hash of the machine's latest event: the head of its audit chain.</summary>
     public byte[]? ChainHead { get; set; }
+
+    /// <summary>The columns <see cref="Read"/> expects, in order, for a query over <c>reimage.recoveries</c> aliased <c>r</c>.</summary>
+    internal const string Columns = "r.machine_id, r.state, r.path, r.step, r.attempt, r.wave_id, r.version, r.failures";
+
+    internal static Recovery Read(Npgsql.NpgsqlDataReader reader) => new()
+    {
+        MachineId = reader.GetGuid(0),
+        State = Enum.Parse<RecoveryState>(reader.GetString(1)),
+        Path = Enum.Parse<RecoveryPath>(reader.GetString(2)),
+        Step = reader.IsDBNull(3) ? null : Enum.Parse<Step>(reader.GetString(3)),
+        Attempt = reader.GetInt32(4),
+        WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
+        Version = reader.GetInt64(6),
+        Failures = reader.GetInt32(7),
+    };
 }

@@ -105,11 +105,11 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var candidates = new List<(Recovery Recovery, DateTimeOffset StartedAt)>();
         await using (var select = new NpgsqlCommand(
-            """
-            SELECT machine_id, state, path, step, attempt, wave_id, version, failures, step_started_at
-            FROM reimage.recoveries
-            WHERE state = 'InProgress' AND step_started_at < @oldest
-            ORDER BY machine_id
+            $"""
+            SELECT {Recovery.Columns}, r.step_started_at
+            FROM reimage.recoveries r
+            WHERE r.state = 'InProgress' AND r.step_started_at < @oldest
+            ORDER BY r.machine_id
             LIMIT @n
             FOR UPDATE SKIP LOCKED
             """, connection, transaction))
@@ -119,7 +119,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                candidates.Add((ReadRecovery(reader), reader.GetFieldValue<DateTimeOffset>(8)));
+                candidates.Add((Recovery.Read(reader), reader.GetFieldValue<DateTimeOffset>(8)));
             }
         }
 
@@ -211,32 +211,19 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
     {
         // Locked in a fixed order so that two pumps never deadlock on the same machines.
         await using var select = new NpgsqlCommand(
-            """
-            SELECT machine_id, state, path, step, attempt, wave_id, version, failures
-            FROM reimage.recoveries WHERE machine_id = ANY(@ids)
-            ORDER BY machine_id FOR UPDATE
+            $"""
+            SELECT {Recovery.Columns}
+            FROM reimage.recoveries r WHERE r.machine_id = ANY(@ids)
+            ORDER BY r.machine_id FOR UPDATE
             """, connection, transaction);
         select.Parameters.AddWithValue("ids", machineIds);
         var found = new Dictionary<Guid, Recovery>();
         await using var reader = await select.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            found[reader.GetGuid(0)] = ReadRecovery(reader);
+            found[reader.GetGuid(0)] = Recovery.Read(reader);
         }
 
         return found;
     }
-
-    /// <summary>Reads columns machine_id, state, path, step, attempt, wave_id, version, failures (in that order).</summary>
-    private static Recovery ReadRecovery(NpgsqlDataReader reader) => new()
-    {
-        MachineId = reader.GetGuid(0),
-        State = Enum.Parse<RecoveryState>(reader.GetString(1)),
-        Path = Enum.Parse<RecoveryPath>(reader.GetString(2)),
-        Step = reader.IsDBNull(3) ? null : Enum.Parse<Step>(reader.GetString(3)),
-        Attempt = reader.GetInt32(4),
-        WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
-        Version = reader.GetInt64(6),
-        Failures = reader.GetInt32(7),
-    };
 }
