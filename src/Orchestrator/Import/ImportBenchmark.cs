@@ -102,7 +102,7 @@ internal static class ImportBenchmark
     private static async Task ResetAsync(NpgsqlDataSource db, CancellationToken ct)
     {
         await using var truncate = db.CreateCommand(
-            "TRUNCATE reimage.machine_events, reimage.agent_commands, reimage.recoveries, reimage.machines, reimage.technicians, reimage.sites");
+            "TRUNCATE reimage.machine_events, reimage.agent_commands, reimage.recoveries, reimage.machines, reimage.technicians, reimage.sites CASCADE");
         await truncate.ExecuteNonQueryAsync(ct);
         await using var vacuum = db.CreateCommand("VACUUM ANALYZE reimage.machines, reimage.recoveries, reimage.machine_events, reimage.sites");
         await vacuum.ExecuteNonQueryAsync(ct);
