@@ -103,8 +103,8 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
         string[] macs;
         string? ip, model;
         await using (var select = new NpgsqlCommand(
-            """
-            SELECT r.state, r.path, r.step, r.attempt, r.wave_id, r.version, m.hostname, m.mac_addresses, m.ip_address, m.model, s.time_zone
+            $"""
+            SELECT {Recovery.Columns}, m.hostname, m.mac_addresses, m.ip_address, m.model, s.time_zone
             FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id JOIN reimage.sites s ON s.id = m.site_id
             WHERE r.machine_id = @id FOR UPDATE OF r
             """, connection, transaction))
@@ -116,18 +116,9 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
                 return Answer(404, new { error = $"machine {machineId} does not exist" });
             }
 
-            r = new Recovery
-            {
-                MachineId = machineId,
-                State = Enum.Parse<RecoveryState>(reader.GetString(0)),
-                Path = Enum.Parse<RecoveryPath>(reader.GetString(1)),
-                Step = reader.IsDBNull(2) ? null : Enum.Parse<Step>(reader.GetString(2)),
-                Attempt = reader.GetInt32(3),
-                WaveId = reader.IsDBNull(4) ? null : reader.GetGuid(4),
-                Version = reader.GetInt64(5),
-            };
-            (hostname, macs, ip, model, timeZone) = (reader.GetString(6), reader.GetFieldValue<string[]>(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetString(10));
+            r = Recovery.Read(reader);
+            (hostname, macs, ip, model, timeZone) = (reader.GetString(8), reader.GetFieldValue<string[]>(9),
+                reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetString(12));
         }
 
         if (r.State != RecoveryState.InProgress || r.Step != step)
