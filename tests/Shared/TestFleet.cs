@@ -3,6 +3,7 @@ using Npgsql;
 using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Machines;
 using Reimage.Orchestrator.Sites;
+using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Tests;
@@ -15,6 +16,15 @@ public static class TestFleet
         var options = new DbContextOptionsBuilder<ReimageDbContext>();
         Storage.Configure(options, db);
         return new ReimageDbContext(options.Options);
+    }
+
+    /// <summary>A wave planner on <paramref name="db"/> with no Hangfire behind it (its kicks go nowhere).</summary>
+    public static WavePlanner Planner(NpgsqlDataSource db)
+    {
+        var options = new DbContextOptionsBuilder<ReimageDbContext>();
+        Storage.Configure(options, db);
+        return new WavePlanner(new Microsoft.EntityFrameworkCore.Infrastructure.PooledDbContextFactory<ReimageDbContext>(options.Options), db,
+            new TransitionWriter(TimeProvider.System), new WorkflowKick(Moq.Mock.Of<Hangfire.IBackgroundJobClient>()), TimeProvider.System);
     }
 
     public static async Task<Site> AddSiteAsync(NpgsqlDataSource db, string code, int imagingSlots = 25)

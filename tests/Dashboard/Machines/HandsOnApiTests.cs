@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Reimage.Orchestrator.Waves;
@@ -112,14 +110,7 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         Assert.Contains("'=HYPERLINK", export.Body, StringComparison.Ordinal);
     }
 
-    private static Task<(int Status, string Body)> PostJsonAsync(ReimageApp app, string path, string json) =>
-        app.SendAsync("POST", path, IPAddress.Loopback, c =>
-        {
-            c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
-            c.Request.ContentType = "application/json";
-            c.Request.ContentLength = json.Length;
-            c.Features.Set<IHttpRequestBodyDetectionFeature>(new HasBody());
-        });
+    private static Task<(int Status, string Body)> PostJsonAsync(ReimageApp app, string path, string json) => app.SendJsonAsync("POST", path, json);
 
     private static async Task<Guid> MachineAtRemoveDriveAsync(ReimageApp app)
     {
@@ -141,18 +132,9 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         return machine;
     }
 
-    private static async Task<(int Status, string Body)> CheckOffAsync(ReimageApp app, Guid machine, string step, string json, string? key) =>
-        await app.SendAsync("POST", $"/api/machines/{machine}/steps/{step}/complete", IPAddress.Loopback, c =>
-        {
-            c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
-            c.Request.ContentType = "application/json";
-            c.Request.ContentLength = json.Length;
-            c.Features.Set<IHttpRequestBodyDetectionFeature>(new HasBody());
-            if (key is not null)
-            {
-                c.Request.Headers["Idempotency-Key"] = key;
-            }
-        });
+    private static Task<(int Status, string Body)> CheckOffAsync(ReimageApp app, Guid machine, string step, string json, string? key) =>
+        app.SendJsonAsync("POST", $"/api/machines/{machine}/steps/{step}/complete", json,
+            key is null ? null : new Dictionary<string, string> { ["Idempotency-Key"] = key });
 
     private static async Task<string> StateAsync(ReimageApp app, Guid machine)
     {
@@ -164,10 +146,5 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
     {
         await using var command = app.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(sql);
         return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
-
-    private sealed class HasBody : IHttpRequestBodyDetectionFeature
-    {
-        public bool CanHaveBody => true;
     }
 }

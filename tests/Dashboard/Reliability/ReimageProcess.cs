@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using Hangfire;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Moq;
 using Npgsql;
-using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
@@ -47,10 +42,7 @@ internal static class ReimageProcess
             ids.AddRange(await TestFleet.AddMachinesAsync(db, site, machines / 4));
         }
 
-        var options = new DbContextOptionsBuilder<ReimageDbContext>();
-        Storage.Configure(options, db);
-        var planner = new WavePlanner(new PooledDbContextFactory<ReimageDbContext>(options.Options), db, new TransitionWriter(TimeProvider.System),
-            new WorkflowKick(Mock.Of<IBackgroundJobClient>()), TimeProvider.System);
+        var planner = TestFleet.Planner(db);
         var wave = await planner.CreateAsync("Drill", 1, ct);
         await planner.AddMachinesAsync(wave.Id, ids, Actor.System("test"), ct);
         await planner.ApproveAsync(wave.Id, Actor.System("test"), ct);

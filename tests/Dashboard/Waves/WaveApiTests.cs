@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Reimage.Tests;
@@ -48,7 +47,7 @@ public sealed class WaveApiTests(PostgresFixture postgres)
 
         var missing = await PostAsync(app, $"/api/waves/{Guid.NewGuid()}/approve", "");
         var missingAdd = await PostAsync(app, $"/api/waves/{Guid.NewGuid()}/machines", """{"machineIds":[]}""");
-        var selfGate = await SendJsonAsync(app, "PUT", $"/api/waves/{a}/gates/{a}", """{"restoredPercent":100}""");
+        var selfGate = await app.SendJsonAsync("PUT", $"/api/waves/{a}/gates/{a}", """{"restoredPercent":100}""");
         var duplicate = await PostAsync(app, "/api/waves", """{"name":"A","ordinal":2}""");
         var nameless = await PostAsync(app, "/api/waves", """{"name":"","ordinal":2}""");
 
@@ -78,20 +77,5 @@ public sealed class WaveApiTests(PostgresFixture postgres)
         Assert.Equal(400, bogus.Status);
     }
 
-    private static Task<(int Status, string Body)> PostAsync(ReimageApp app, string path, string json) => SendJsonAsync(app, "POST", path, json);
-
-    private static Task<(int Status, string Body)> SendJsonAsync(ReimageApp app, string method, string path, string json) =>
-        app.SendAsync(method, path, IPAddress.Loopback, c =>
-        {
-            c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
-            c.Request.ContentType = json.Length == 0 ? null : "application/json";
-            c.Request.ContentLength = json.Length;
-            c.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(new HasBody(json.Length > 0));
-        });
-
-    /// <summary>The test server decides "no body" before the request is filled in; this says there is one.</summary>
-    private sealed class HasBody(bool canHaveBody) : Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature
-    {
-        public bool CanHaveBody { get; } = canHaveBody;
-    }
+    private static Task<(int Status, string Body)> PostAsync(ReimageApp app, string path, string json) => app.SendJsonAsync("POST", path, json);
 }

@@ -1,11 +1,7 @@
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Moq;
 using Npgsql;
-using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
@@ -119,11 +115,8 @@ public sealed class WavePlannerTests(PostgresFixture postgres)
     private async Task<(NpgsqlDataSource Db, WavePlanner Planner, WorkflowPump Pump)> SetUpAsync()
     {
         var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
-        var options = new DbContextOptionsBuilder<ReimageDbContext>();
-        Storage.Configure(options, db);
+        var planner = TestFleet.Planner(db);
         var writer = new TransitionWriter(TimeProvider.System);
-        var kick = new WorkflowKick(Mock.Of<IBackgroundJobClient>()); // Hangfire is the process edge here
-        var planner = new WavePlanner(new PooledDbContextFactory<ReimageDbContext>(options.Options), db, writer, kick, TimeProvider.System);
         var pump = new WorkflowPump(db, writer, Options.Create(new WorkflowOptions()), TimeProvider.System, NullLogger<WorkflowPump>.Instance);
         return (db, planner, pump);
     }
