@@ -27,6 +27,31 @@ public static class TestFleet
             new TransitionWriter(TimeProvider.System), new WorkflowKick(Moq.Mock.Of<Hangfire.IBackgroundJobClient>()), TimeProvider.System);
     }
 
+    /// <summary>A dispatcher on <paramref name="db"/> reading the time from <paramref name="clock"/> (the system's by default).</summary>
+    public static Orchestrator.Scheduling.Dispatcher Dispatcher(NpgsqlDataSource db, TimeProvider? clock = null, int batchSize = 2000) =>
+        new(db, new TransitionWriter(clock ?? TimeProvider.System), Microsoft.Extensions.Options.Options.Create(new WorkflowOptions { BatchSize = batchSize }),
+            clock ?? TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Orchestrator.Scheduling.Dispatcher>.Instance);
+
+    /// <summary>Adds a technician at <paramref name="site"/> on one shift (round the clock, every day, unless told otherwise).</summary>
+    public static async Task<Technician> AddTechnicianAsync(NpgsqlDataSource db, Site site, string name, string? building = null,
+        ShiftDays days = ShiftDays.EveryDay, TimeOnly starts = default, TimeOnly ends = default)
+    {
+        await using var context = Context(db);
+        var technician = new Technician { Id = Guid.CreateVersion7(), SiteId = site.Id, Name = name, Building = building };
+        context.Technicians.Add(technician);
+        context.Shifts.Add(new Shift { Id = Guid.CreateVersion7(), TechnicianId = technician.Id, Days = days, Starts = starts, Ends = ends });
+        await context.SaveChangesAsync();
+        return technician;
+    }
+
+    /// <summary>Puts <paramref name="onHand"/> of <paramref name="item"/> on <paramref name="site"/>'s shelf.</summary>
+    public static async Task StockAsync(NpgsqlDataSource db, Site site, string item, int onHand)
+    {
+        await using var context = Context(db);
+        context.SpareStock.Add(new SpareStock { SiteId = site.Id, Item = item, OnHand = onHand });
+        await context.SaveChangesAsync();
+    }
+
     public static async Task<Site> AddSiteAsync(NpgsqlDataSource db, string code, int imagingSlots = 25)
     {
         await using var context = Context(db);
@@ -37,7 +62,8 @@ public static class TestFleet
     }
 
     /// <summary>Adds <paramref name="count"/> NotPlanned machines at <paramref name="site"/>; returns their ids.</summary>
-    public static async Task<Guid[]> AddMachinesAsync(NpgsqlDataSource db, Site site, int count, string prefix = "PC")
+    public static async Task<Guid[]> AddMachinesAsync(NpgsqlDataSource db, Site site, int count, string prefix = "PC",
+        RecoveryPath path = RecoveryPath.Reformat, string? diskType = null, string? building = null, string? floor = null, bool withMac = true)
     {
         await using var context = Context(db);
         var ids = new List<Guid>();
@@ -48,10 +74,11 @@ public static class TestFleet
             context.Machines.Add(new Machine
             {
                 Id = id, Hostname = $"{site.Code}-{prefix}{i:D4}", SiteId = site.Id, SerialNumber = $"{site.Code}-{prefix}SN{i:D6}",
-                MacAddresses = [$"02:{prefix.GetHashCode() & 0xFF:X2}:00:{site.Code.GetHashCode() & 0xFF:X2}:{i >> 8:X2}:{i & 0xFF:X2}"],
+                DiskType = diskType, Building = building, Floor = floor,
+                MacAddresses = !withMac ? [] : [$"02:{prefix.GetHashCode() & 0xFF:X2}:00:{site.Code.GetHashCode() & 0xFF:X2}:{i >> 8:X2}:{i & 0xFF:X2}"],
                 CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
             });
-            context.Recoveries.Add(new Recovery { MachineId = id, State = RecoveryState.NotPlanned, Path = RecoveryPath.Reformat, StateChangedAt = DateTimeOffset.UtcNow });
+            context.Recoveries.Add(new Recovery { MachineId = id, State = RecoveryState.NotPlanned, Path = path, StateChangedAt = DateTimeOffset.UtcNow });
         }
 
         await context.SaveChangesAsync();

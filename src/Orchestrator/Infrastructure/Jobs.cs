@@ -43,6 +43,7 @@ public static class Jobs
                 "Reimage:Workflow needs a non-negative RetryBackoff, a positive BatchSize and QuarantineAfterFailures of at least 1.").ValidateOnStart();
         builder.Services.AddSingleton<TransitionWriter>();
         builder.Services.AddSingleton<WorkflowPump>();
+        builder.Services.AddSingleton<Scheduling.Dispatcher>();
         builder.Services.AddSingleton<WorkflowKick>();
         builder.Services.AddTransient<WorkflowPumpJob>();
         builder.Services.AddSingleton<WavePlanner>();

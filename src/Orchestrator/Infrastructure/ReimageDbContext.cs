@@ -16,6 +16,14 @@ public sealed class ReimageDbContext(DbContextOptions<ReimageDbContext> options)
 
     public DbSet<Technician> Technicians => Set<Technician>();
 
+    public DbSet<Shift> Shifts => Set<Shift>();
+
+    public DbSet<SpareStock> SpareStock => Set<SpareStock>();
+
+    public DbSet<Delivery> Deliveries => Set<Delivery>();
+
+    public DbSet<Alert> Alerts => Set<Alert>();
+
     public DbSet<Machine> Machines => Set<Machine>();
 
     public DbSet<MachineEvent> MachineEvents => Set<MachineEvent>();

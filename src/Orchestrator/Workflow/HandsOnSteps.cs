@@ -48,6 +48,8 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
             case Step.InstallDrive:
                 Require("newDriveSerial", c.NewDriveSerial, "the serial number of the drive fitted");
                 break;
+            case Step.ManualBoot:
+                break;
             default:
                 errors["step"] = [$"{step} is not a hands-on step"];
                 break;
@@ -117,8 +119,9 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
             }
 
             r = Recovery.Read(reader);
-            (hostname, macs, ip, model, timeZone) = (reader.GetString(8), reader.GetFieldValue<string[]>(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetString(12));
+            var c0 = Recovery.ColumnCount;
+            (hostname, macs, ip, model, timeZone) = (reader.GetString(c0), reader.GetFieldValue<string[]>(c0 + 1),
+                reader.IsDBNull(c0 + 2) ? null : reader.GetString(c0 + 2), reader.IsDBNull(c0 + 3) ? null : reader.GetString(c0 + 3), reader.GetString(c0 + 4));
         }
 
         if (r.State != RecoveryState.InProgress || r.Step != step)
@@ -126,12 +129,15 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
             return Answer(409, new { error = $"{hostname} is {r.State}{(r.Step is null ? "" : $" at {r.Step}")}, not at {step}" });
         }
 
-        var next = RecoveryPaths.Next(r.Path, step)!;
-        var detail = step == Step.RemoveDrive
-            ? $"drive {c.RemovedDriveSerial} removed into evidence bag {c.EvidenceBagId}, seal {c.SealId}"
-            : $"drive {c.NewDriveSerial} installed";
+        var next = RecoveryPaths.Next(r.Path, step, r.RemoteBoot)!;
+        var detail = step switch
+        {
+            Step.RemoveDrive => $"drive {c.RemovedDriveSerial} removed into evidence bag {c.EvidenceBagId}, seal {c.SealId}",
+            Step.InstallDrive => $"drive {c.NewDriveSerial} installed",
+            _ => "network boot started at the machine",
+        };
         var won = await writer.WriteAsync(connection, transaction,
-            [new Transition(machineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId, Detail: detail)],
+            [new Transition(machineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId, Detail: detail, ConsumePart: step == Step.InstallDrive)],
             new Actor(c.Technician!, "technician check-off"), ct);
         if (won.Count == 0)
         {

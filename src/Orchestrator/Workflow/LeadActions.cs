@@ -37,7 +37,7 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
         await using (var select = new NpgsqlCommand(
             $"""
             SELECT {Recovery.Columns}
-            FROM reimage.recoveries r
+            FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id
             WHERE r.machine_id = ANY(@ids) ORDER BY r.machine_id FOR UPDATE OF r
             """, connection, transaction))
         {
@@ -99,7 +99,7 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
                 return (null, $"only a failed machine or one in a step can be retried; this one is {r.State}");
 
             case LeadAction.Skip when r.State is RecoveryState.Failed or RecoveryState.InProgress && r.Step is { } step:
-                var next = RecoveryPaths.Next(r.Path, step);
+                var next = RecoveryPaths.Next(r.Path, step, r.RemoteBoot);
                 if (step == Step.Verify || next is null)
                 {
                     return (null, "verification cannot be skipped: Restored needs a positive verification");

@@ -28,14 +28,29 @@ public sealed class Recovery
     /// <summary>How many times the machine has run out of retries (ended Failed or Quarantined).</summary>
     public int Failures { get; set; }
 
+    /// <summary>The technician a hands-on step is assigned to; null when unassigned or automated.</summary>
+    public Guid? TechnicianId { get; set; }
+
+    /// <summary>The spare part (drive type) reserved for this machine at admission and not yet fitted.</summary>
+    public string? ReservedPart { get; set; }
+
     /// <summary>Incremented by every transition and every event appended; the compare-and-set token.</summary>
     public long Version { get; set; }
 
     /// <summary>The hash of the machine's latest event: the head of its audit chain.</summary>
     public byte[]? ChainHead { get; set; }
 
-    /// <summary>The columns <see cref="Read"/> expects, in order, for a query over <c>reimage.recoveries</c> aliased <c>r</c>.</summary>
-    internal const string Columns = "r.machine_id, r.state, r.path, r.step, r.attempt, r.wave_id, r.version, r.failures";
+    /// <summary>Whether the machine's boot step can run from afar (see <see cref="RecoveryPaths.CanBootRemotely"/>); read from the machine, not stored.</summary>
+    public bool RemoteBoot { get; set; } = true;
+
+    /// <summary>
+    /// The columns <see cref="Read"/> expects, in order (<see cref="ColumnCount"/> of them), for a query over
+    /// <c>reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id</c>.
+    /// </summary>
+    internal const string Columns = "r.machine_id, r.state, r.path, r.step, r.attempt, r.wave_id, r.version, r.failures, r.technician_id, r.reserved_part, "
+        + RecoveryPaths.CanBootRemotelySql;
+
+    internal const int ColumnCount = 11;
 
     internal static Recovery Read(Npgsql.NpgsqlDataReader reader) => new()
     {
@@ -47,5 +62,8 @@ public sealed class Recovery
         WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
         Version = reader.GetInt64(6),
         Failures = reader.GetInt32(7),
+        TechnicianId = reader.IsDBNull(8) ? null : reader.GetGuid(8),
+        ReservedPart = reader.IsDBNull(9) ? null : reader.GetString(9),
+        RemoteBoot = reader.GetBoolean(10),
     };
 }

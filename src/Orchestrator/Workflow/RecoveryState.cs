@@ -6,6 +6,10 @@ public enum RecoveryState
     NotPlanned,
     Planned,
     Queued,
+
+    /// <summary>Its turn came but no spare drive of its type is left at the site; admitted as soon as one arrives.</summary>
+    AwaitingParts,
+
     InProgress,
     Restored,
     Failed,
@@ -24,7 +28,9 @@ public static class RecoveryTransitions
     {
         [RecoveryState.NotPlanned] = [RecoveryState.Planned, RecoveryState.Skipped, RecoveryState.Decommissioned],
         [RecoveryState.Planned] = [RecoveryState.NotPlanned, RecoveryState.Planned, RecoveryState.Queued, RecoveryState.Skipped, RecoveryState.Decommissioned],
-        [RecoveryState.Queued] = [RecoveryState.NotPlanned, RecoveryState.Planned, RecoveryState.InProgress, RecoveryState.Skipped, RecoveryState.Decommissioned],
+        // Queued → Queued and Planned → Planned are moves to another wave.
+        [RecoveryState.Queued] = [RecoveryState.NotPlanned, RecoveryState.Planned, RecoveryState.Queued, RecoveryState.AwaitingParts, RecoveryState.InProgress, RecoveryState.Skipped, RecoveryState.Decommissioned],
+        [RecoveryState.AwaitingParts] = [RecoveryState.NotPlanned, RecoveryState.Planned, RecoveryState.Queued, RecoveryState.InProgress, RecoveryState.Skipped, RecoveryState.Decommissioned],
         // InProgress → InProgress is the move from one step to the next (or a retry of the same step).
         [RecoveryState.InProgress] = [RecoveryState.InProgress, RecoveryState.Restored, RecoveryState.Failed, RecoveryState.Quarantined],
         [RecoveryState.Failed] = [RecoveryState.Queued, RecoveryState.InProgress, RecoveryState.Quarantined, RecoveryState.Skipped, RecoveryState.Decommissioned],

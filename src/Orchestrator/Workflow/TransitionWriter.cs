@@ -16,7 +16,12 @@ public sealed record Transition(
     Guid? WaveId,
     string? FailureReason = null,
     string? Detail = null,
-    DateTimeOffset? CommandNotBefore = null);
+    DateTimeOffset? CommandNotBefore = null,
+    string? ReservePart = null,
+    bool ConsumePart = false);
+
+/// <summary>A change of who holds a machine's hands-on step (null: nobody), valid only if its version is still <see cref="ExpectedVersion"/>.</summary>
+public sealed record Assignment(Guid MachineId, long ExpectedVersion, Guid? TechnicianId, string Detail);
 
 /// <summary>Who caused a batch of transitions and from where; recorded on every event.</summary>
 public sealed record Actor(string Name, string Origin)
@@ -27,7 +32,9 @@ public sealed record Actor(string Name, string Origin)
 /// <summary>
 /// The only writer of <c>recoveries</c>. Writes a batch of transitions as compare-and-set on each row's
 /// version (a machine someone else moved is left alone), appends one event per transition that won,
-/// withdraws the machine's open agent commands, and issues the command for the new step when it is automated.
+/// withdraws the machine's open agent commands, issues the command for the new step when it is automated, and keeps
+/// the site's spare stock in step with the machine (a part reserved on admission, consumed when fitted, released when
+/// the machine leaves its path). A technician keeps a machine only while it stays at a hands-on step.
 /// All in the caller's transaction, in a fixed number of statements whatever the batch size.
 /// </summary>
 public sealed class TransitionWriter(TimeProvider clock)
@@ -51,13 +58,14 @@ public sealed class TransitionWriter(TimeProvider clock)
         }
 
         var now = clock.GetUtcNow();
-        var won = await MoveAndRecordAsync(connection, transaction, transitions, actor, now, ct);
+        var (won, parts) = await MoveAndRecordAsync(connection, transaction, transitions, actor, now, ct);
         if (won.Count == 0)
         {
             return [];
         }
 
         await IssueCommandsAsync(connection, transaction, won, now, ct);
+        await UpdateStockAsync(connection, transaction, won, parts, ct);
         foreach (var group in won.GroupBy(t => t.To))
         {
             ReimageMetrics.Transitions.Add(group.Count(), new KeyValuePair<string, object?>("to_state", group.Key.ToString()));
@@ -71,16 +79,16 @@ public sealed class TransitionWriter(TimeProvider clock)
     /// says so, chained to the machine's previous event (the head is read in the same snapshot the version is
     /// checked against; every append moves the version, so a head cannot change behind an unchanged version).
     /// </summary>
-    private static async Task<List<Transition>> MoveAndRecordAsync(
+    private static async Task<(List<Transition> Won, Dictionary<Guid, (Guid SiteId, string? HeldPart)> Parts)> MoveAndRecordAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Transition> transitions, Actor actor, DateTimeOffset now, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             """
             WITH t AS (
-                SELECT * FROM unnest(@ids, @versions, @states, @steps, @attempts, @waves, @reasons, @from, @details)
-                    AS t(machine_id, expected_version, state, step, attempt, wave_id, reason, from_state, detail)),
+                SELECT * FROM unnest(@ids, @versions, @states, @steps, @attempts, @waves, @reasons, @from, @details, @reserve, @consume)
+                    AS t(machine_id, expected_version, state, step, attempt, wave_id, reason, from_state, detail, reserve_part, consume_part)),
             old AS (
-                SELECT r.machine_id, r.chain_head, s.time_zone
+                SELECT r.machine_id, r.chain_head, r.reserved_part, m.site_id, s.time_zone
                 FROM t JOIN reimage.recoveries r ON r.machine_id = t.machine_id
                 JOIN reimage.machines m ON m.id = r.machine_id
                 JOIN reimage.sites s ON s.id = m.site_id),
@@ -90,15 +98,20 @@ public sealed class TransitionWriter(TimeProvider clock)
                     failures = r.failures + CASE WHEN t.state IN ('Failed', 'Quarantined') THEN 1 ELSE 0 END,
                     step_started_at = CASE WHEN t.step IS NULL THEN NULL ELSE @now END,
                     state_changed_at = @now, version = r.version + 1,
+                    technician_id = CASE WHEN t.state = 'InProgress' AND t.step = ANY(@handsOn) THEN r.technician_id END,
+                    reserved_part = CASE WHEN t.reserve_part IS NOT NULL THEN t.reserve_part
+                                         WHEN t.consume_part OR t.state <> 'InProgress' THEN NULL ELSE r.reserved_part END,
                     chain_head = reimage.event_hash(o.chain_head, r.machine_id, @now, o.time_zone, @actor, @origin, 'transition',
                         t.from_state, t.state, t.step, t.detail)
                 FROM t JOIN old o ON o.machine_id = t.machine_id
                 WHERE r.machine_id = t.machine_id AND r.version = t.expected_version
-                RETURNING r.machine_id, r.chain_head)
-            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, from_state, to_state, step, detail, prev_hash, hash)
-            SELECT t.machine_id, @now, o.time_zone, @actor, @origin, 'transition', t.from_state, t.state, t.step, t.detail, o.chain_head, mv.chain_head
-            FROM moved mv JOIN t ON t.machine_id = mv.machine_id JOIN old o ON o.machine_id = mv.machine_id
-            RETURNING machine_id
+                RETURNING r.machine_id, r.chain_head),
+            recorded AS (
+                INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, from_state, to_state, step, detail, prev_hash, hash)
+                SELECT t.machine_id, @now, o.time_zone, @actor, @origin, 'transition', t.from_state, t.state, t.step, t.detail, o.chain_head, mv.chain_head
+                FROM moved mv JOIN t ON t.machine_id = mv.machine_id JOIN old o ON o.machine_id = mv.machine_id
+                RETURNING machine_id)
+            SELECT e.machine_id, o.site_id, o.reserved_part FROM recorded e JOIN old o ON o.machine_id = e.machine_id
             """, connection, transaction);
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("actor", actor.Name);
@@ -112,7 +125,121 @@ public sealed class TransitionWriter(TimeProvider clock)
         command.Parameters.Add(TextArray("reasons", transitions.Select(t => t.FailureReason)));
         command.Parameters.AddWithValue("from", transitions.Select(t => t.From.ToString()).ToArray());
         command.Parameters.Add(TextArray("details", transitions.Select(t => t.Detail ?? t.FailureReason)));
+        command.Parameters.Add(TextArray("reserve", transitions.Select(t => t.ReservePart)));
+        command.Parameters.AddWithValue("consume", transitions.Select(t => t.ConsumePart).ToArray());
+        command.Parameters.AddWithValue("handsOn", RecoveryPaths.HandsOnSteps.ToArray());
 
+        var winners = new Dictionary<Guid, (Guid SiteId, string? HeldPart)>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                winners[reader.GetGuid(0)] = (reader.GetGuid(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+            }
+        }
+
+        return (transitions.Where(t => winners.ContainsKey(t.MachineId)).ToList(), winners);
+    }
+
+    /// <summary>
+    /// Reserves, consumes and releases spare parts for the machines that moved, summed per site and part in one
+    /// statement. A part fitted without a reservation (a lead retried the step) still leaves the shelf.
+    /// </summary>
+    private static async Task UpdateStockAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Transition> won, Dictionary<Guid, (Guid SiteId, string? HeldPart)> parts, CancellationToken ct)
+    {
+        var changes = new Dictionary<(Guid Site, string Item), (int OnHand, int Reserved)>();
+        void Add(Guid site, string item, int onHand, int reserved)
+        {
+            var c = changes.GetValueOrDefault((site, item));
+            changes[(site, item)] = (c.OnHand + onHand, c.Reserved + reserved);
+        }
+
+        foreach (var t in won)
+        {
+            var (site, held) = parts[t.MachineId];
+            if (t.ReservePart is not null)
+            {
+                if (held is not null)
+                {
+                    Add(site, held, 0, -1);
+                }
+
+                Add(site, t.ReservePart, 0, 1);
+            }
+            else if (t.ConsumePart)
+            {
+                if (held is not null)
+                {
+                    Add(site, held, -1, -1);
+                }
+            }
+            else if (held is not null && t.To != RecoveryState.InProgress)
+            {
+                Add(site, held, 0, -1);
+            }
+        }
+
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        await using var update = new NpgsqlCommand(
+            """
+            UPDATE reimage.spare_stock s
+            SET on_hand = greatest(s.on_hand + c.on_hand, 0), reserved = greatest(s.reserved + c.reserved, 0)
+            FROM unnest(@sites, @items, @onHand, @reserved) AS c(site_id, item, on_hand, reserved)
+            WHERE s.site_id = c.site_id AND s.item = c.item
+            """, connection, transaction);
+        update.Parameters.AddWithValue("sites", changes.Keys.Select(k => k.Site).ToArray());
+        update.Parameters.AddWithValue("items", changes.Keys.Select(k => k.Item).ToArray());
+        update.Parameters.AddWithValue("onHand", changes.Values.Select(v => v.OnHand).ToArray());
+        update.Parameters.AddWithValue("reserved", changes.Values.Select(v => v.Reserved).ToArray());
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Gives machines' hands-on steps to technicians (or takes them back), compare-and-set on the version like a
+    /// transition, each change recorded as an <c>assignment</c> event in the machine's chain.
+    /// </summary>
+    public async Task<IReadOnlyList<Assignment>> AssignAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Assignment> assignments, Actor actor, CancellationToken ct)
+    {
+        if (assignments.Count == 0)
+        {
+            return [];
+        }
+
+        await using var command = new NpgsqlCommand(
+            """
+            WITH a AS (
+                SELECT * FROM unnest(@ids, @versions, @technicians, @details) AS a(machine_id, expected_version, technician_id, detail)),
+            old AS (
+                SELECT r.machine_id, r.chain_head, r.state, r.step, s.time_zone
+                FROM a JOIN reimage.recoveries r ON r.machine_id = a.machine_id
+                JOIN reimage.machines m ON m.id = r.machine_id
+                JOIN reimage.sites s ON s.id = m.site_id),
+            moved AS (
+                UPDATE reimage.recoveries r
+                SET technician_id = a.technician_id, version = r.version + 1,
+                    chain_head = reimage.event_hash(o.chain_head, r.machine_id, @now, o.time_zone, @actor, @origin, 'assignment',
+                        o.state, o.state, o.step, a.detail)
+                FROM a JOIN old o ON o.machine_id = a.machine_id
+                WHERE r.machine_id = a.machine_id AND r.version = a.expected_version
+                RETURNING r.machine_id, r.chain_head)
+            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, from_state, to_state, step, detail, prev_hash, hash)
+            SELECT a.machine_id, @now, o.time_zone, @actor, @origin, 'assignment', o.state, o.state, o.step, a.detail, o.chain_head, mv.chain_head
+            FROM moved mv JOIN a ON a.machine_id = mv.machine_id JOIN old o ON o.machine_id = mv.machine_id
+            RETURNING machine_id
+            """, connection, transaction);
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("actor", actor.Name);
+        command.Parameters.AddWithValue("origin", actor.Origin);
+        command.Parameters.AddWithValue("ids", assignments.Select(a => a.MachineId).ToArray());
+        command.Parameters.AddWithValue("versions", assignments.Select(a => a.ExpectedVersion).ToArray());
+        command.Parameters.Add(new NpgsqlParameter("technicians", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = assignments.Select(a => a.TechnicianId).ToArray() });
+        command.Parameters.AddWithValue("details", assignments.Select(a => a.Detail).ToArray());
         var winners = new HashSet<Guid>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
@@ -122,7 +249,7 @@ public sealed class TransitionWriter(TimeProvider clock)
             }
         }
 
-        return transitions.Where(t => winners.Contains(t.MachineId)).ToList();
+        return assignments.Where(a => winners.Contains(a.MachineId)).ToList();
     }
 
     private static NpgsqlParameter TextArray(string name, IEnumerable<string?> values) =>

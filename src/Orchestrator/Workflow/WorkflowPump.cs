@@ -6,15 +6,13 @@ namespace Reimage.Orchestrator.Workflow;
 
 /// <summary>
 /// Moves machines along their paths in batches: applies agents' results (next step, retry with backoff,
-/// Restored after a positive verification, Failed past the retry limit) and admits queued machines of
-/// launched waves while their site has free imaging slots. Every write goes through <see cref="TransitionWriter"/>.
-/// Safe to run concurrently and more than once: results are claimed with <c>SKIP LOCKED</c> and applied in
-/// the claiming transaction; admission is serialised by an advisory lock.
+/// Restored after a positive verification, Failed past the retry limit) and sweeps step timeouts; admission is the
+/// <see cref="Scheduling.Dispatcher"/>'s. Every write goes through <see cref="TransitionWriter"/>.
+/// Safe to run concurrently and more than once: rows are claimed with <c>SKIP LOCKED</c> and moved in
+/// the claiming transaction.
 /// </summary>
 public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, IOptions<WorkflowOptions> options, TimeProvider clock, ILogger<WorkflowPump> logger)
 {
-    private const long DispatchLockKey = 0x5245494D41474501; // "REIMAGE" + 1
-
     /// <summary>Applies up to one batch of recorded results; returns how many results were consumed.</summary>
     public async Task<int> ApplyResultsAsync(CancellationToken ct)
     {
@@ -68,7 +66,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
 
     private static Transition Advance(Recovery r)
     {
-        var next = RecoveryPaths.Next(r.Path, r.Step!.Value);
+        var next = RecoveryPaths.Next(r.Path, r.Step!.Value, r.RemoteBoot);
         return next is null
             ? new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.Restored, null, 0, r.WaveId, Detail: $"{r.Step} passed")
             : new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId, Detail: $"{r.Step} done");
@@ -107,11 +105,11 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         await using (var select = new NpgsqlCommand(
             $"""
             SELECT {Recovery.Columns}, r.step_started_at
-            FROM reimage.recoveries r
+            FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id
             WHERE r.state = 'InProgress' AND r.step_started_at < @oldest
             ORDER BY r.machine_id
             LIMIT @n
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF r SKIP LOCKED
             """, connection, transaction))
         {
             select.Parameters.AddWithValue("oldest", now - RecoveryPaths.ShortestTimeout);
@@ -119,7 +117,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                candidates.Add((Recovery.Read(reader), reader.GetFieldValue<DateTimeOffset>(8)));
+                candidates.Add((Recovery.Read(reader), reader.GetFieldValue<DateTimeOffset>(Recovery.ColumnCount)));
             }
         }
 
@@ -137,75 +135,6 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         return won.Count;
     }
 
-    /// <summary>
-    /// Admits queued machines of launched waves whose gates are met (each prerequisite wave Restored to its
-    /// threshold) up to each site's free imaging slots, earliest wave first,
-    /// then most critical, then by building and floor so that a site works through one area at a time.
-    /// Returns how many machines were admitted.
-    /// </summary>
-    public async Task<int> DispatchAsync(CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using (var gate = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
-        {
-            gate.Parameters.AddWithValue("key", DispatchLockKey);
-            await gate.ExecuteNonQueryAsync(ct);
-        }
-
-        var admitted = new List<Transition>();
-        await using (var select = new NpgsqlCommand(
-            """
-            WITH busy AS (
-                SELECT m.site_id, count(*) AS n
-                FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id
-                WHERE r.state = 'InProgress' AND r.step = ANY(@slotSteps)
-                GROUP BY m.site_id),
-            free AS (
-                SELECT s.id AS site_id, s.imaging_slots - coalesce(b.n, 0) AS slots
-                FROM reimage.sites s LEFT JOIN busy b ON b.site_id = s.id),
-            progress AS (
-                SELECT wave_id, 100.0 * count(*) FILTER (WHERE state = 'Restored') / count(*) AS restored_percent
-                FROM reimage.recoveries WHERE wave_id IN (SELECT depends_on_wave_id FROM reimage.wave_gates)
-                GROUP BY wave_id),
-            open_waves AS (
-                SELECT w.id, w.ordinal FROM reimage.waves w
-                WHERE w.status = 'Launched' AND NOT EXISTS (
-                    SELECT 1 FROM reimage.wave_gates g JOIN progress p ON p.wave_id = g.depends_on_wave_id
-                    WHERE g.wave_id = w.id AND p.restored_percent < g.restored_percent)),
-            ranked AS (
-                SELECT r.machine_id, r.version, r.path, r.wave_id, m.site_id,
-                       row_number() OVER (PARTITION BY m.site_id ORDER BY w.ordinal, m.criticality, m.building, m.floor, m.hostname) AS rank
-                FROM reimage.recoveries r
-                JOIN reimage.machines m ON m.id = r.machine_id
-                JOIN open_waves w ON w.id = r.wave_id
-                JOIN free f ON f.site_id = m.site_id AND f.slots > 0
-                WHERE r.state = 'Queued')
-            SELECT ranked.machine_id, ranked.version, ranked.path, ranked.wave_id
-            FROM ranked JOIN free ON free.site_id = ranked.site_id
-            WHERE ranked.rank <= free.slots
-            """, connection, transaction))
-        {
-            select.Parameters.AddWithValue("slotSteps", RecoveryPaths.SlotSteps.ToArray());
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                var path = Enum.Parse<RecoveryPath>(reader.GetString(2));
-                admitted.Add(new Transition(reader.GetGuid(0), reader.GetInt64(1), path, RecoveryState.Queued, RecoveryState.InProgress,
-                    RecoveryPaths.First(path).Step, 1, reader.GetGuid(3), Detail: "admitted"));
-            }
-        }
-
-        var won = await writer.WriteAsync(connection, transaction, admitted, Actor.System("dispatcher"), ct);
-        await transaction.CommitAsync(ct);
-        if (won.Count > 0)
-        {
-            logger.LogDebug("Admitted {Count} machines", won.Count);
-        }
-
-        return won.Count;
-    }
-
     private static async Task<Dictionary<Guid, Recovery>> LoadForUpdateAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid[] machineIds, CancellationToken ct)
     {
@@ -213,8 +142,8 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         await using var select = new NpgsqlCommand(
             $"""
             SELECT {Recovery.Columns}
-            FROM reimage.recoveries r WHERE r.machine_id = ANY(@ids)
-            ORDER BY r.machine_id FOR UPDATE
+            FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id WHERE r.machine_id = ANY(@ids)
+            ORDER BY r.machine_id FOR UPDATE OF r
             """, connection, transaction);
         select.Parameters.AddWithValue("ids", machineIds);
         var found = new Dictionary<Guid, Recovery>();

@@ -8,7 +8,7 @@ namespace Reimage.Orchestrator.Workflow;
 /// the pump only acts on rows it claims, and stops as soon as a round finds nothing to do.
 /// Bounded to a few seconds so that it never holds a worker for long.
 /// </summary>
-public sealed class WorkflowPumpJob(WorkflowPump pump, WorkflowKick kick, TimeProvider clock)
+public sealed class WorkflowPumpJob(WorkflowPump pump, Scheduling.Dispatcher dispatcher, WorkflowKick kick, TimeProvider clock)
 {
     public const string RecurringId = "workflow-reconcile";
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
@@ -22,7 +22,7 @@ public sealed class WorkflowPumpJob(WorkflowPump pump, WorkflowKick kick, TimePr
         while (clock.GetElapsedTime(started) < Budget)
         {
             var applied = await pump.ApplyResultsAsync(ct);
-            var admitted = await pump.DispatchAsync(ct);
+            var admitted = await dispatcher.DispatchAsync(ct);
             if (applied == 0 && admitted == 0)
             {
                 return;

@@ -116,18 +116,16 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
     {
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var site = await TestFleet.AddSiteAsync(db, "HO", imagingSlots: 5);
-        var machine = (await TestFleet.AddMachinesAsync(db, site, 1))[0];
-        await using (var path = db.CreateCommand("UPDATE reimage.recoveries SET path = 'DriveReplacement'"))
-        {
-            await path.ExecuteNonQueryAsync(Ct);
-        }
+        var machine = (await TestFleet.AddMachinesAsync(db, site, 1, path: RecoveryPath.DriveReplacement, diskType: "NVMe-512"))[0];
+        await TestFleet.AddTechnicianAsync(db, site, "Dana");
+        await TestFleet.StockAsync(db, site, "NVMe-512", 1);
 
         var planner = app.Services.GetRequiredService<WavePlanner>();
         var wave = await planner.CreateAsync("Replacement", 1, Ct);
         await planner.AddMachinesAsync(wave.Id, [machine], Actor.System("test"), Ct);
         await planner.ApproveAsync(wave.Id, Actor.System("test"), Ct);
         await planner.LaunchAsync(wave.Id, Actor.System("test"), Ct);
-        await app.Services.GetRequiredService<WorkflowPump>().DispatchAsync(Ct);
+        await app.Services.GetRequiredService<Reimage.Orchestrator.Scheduling.Dispatcher>().DispatchAsync(Ct);
         Assert.Equal("InProgress:RemoveDrive", await StateAsync(app, machine));
         return machine;
     }

@@ -29,6 +29,7 @@ public sealed class MigrationsTests(PostgresFixture postgres)
             tables.Add(reader.GetString(0));
         }
 
-        Assert.Equal(["__ef_migrations", "agent_commands", "custody_transfers", "evidence_items", "idempotent_requests", "machine_events", "machines", "recoveries", "sites", "technicians", "wave_gates", "waves"], tables);
+        Assert.Equal(["__ef_migrations", "agent_commands", "alerts", "custody_transfers", "deliveries", "evidence_items", "idempotent_requests", "machine_events", "machines",
+            "recoveries", "shifts", "sites", "spare_stock", "technicians", "wave_gates", "waves"], tables);
     }
 }

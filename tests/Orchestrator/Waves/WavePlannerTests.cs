@@ -112,13 +112,10 @@ public sealed class WavePlannerTests(PostgresFixture postgres)
         Assert.Equal(0, await pump.DispatchAsync(Ct));
     }
 
-    private async Task<(NpgsqlDataSource Db, WavePlanner Planner, WorkflowPump Pump)> SetUpAsync()
+    private async Task<(NpgsqlDataSource Db, WavePlanner Planner, Orchestrator.Scheduling.Dispatcher Pump)> SetUpAsync()
     {
         var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
-        var planner = TestFleet.Planner(db);
-        var writer = new TransitionWriter(TimeProvider.System);
-        var pump = new WorkflowPump(db, writer, Options.Create(new WorkflowOptions()), TimeProvider.System, NullLogger<WorkflowPump>.Instance);
-        return (db, planner, pump);
+        return (db, TestFleet.Planner(db), TestFleet.Dispatcher(db));
     }
 
     private static async Task<Guid> WaveWithAsync(WavePlanner planner, NpgsqlDataSource db, Orchestrator.Sites.Site site, string name, int machines)

@@ -460,6 +460,147 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     b.ToTable("machine_events", "reimage");
                 });
 
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.Alert", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("message");
+
+                    b.Property<DateTimeOffset>("RaisedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("raised_at");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<Guid?>("SiteId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("site_id");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("subject");
+
+                    b.HasKey("Id")
+                        .HasName("pk_alerts");
+
+                    b.HasIndex("SiteId", "Kind", "Subject")
+                        .IsUnique()
+                        .HasDatabaseName("ix_alerts_open")
+                        .HasFilter("resolved_at IS NULL");
+
+                    b.ToTable("alerts", "reimage");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.Delivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expected_at");
+
+                    b.Property<string>("Item")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("item");
+
+                    b.Property<int>("Quantity")
+                        .HasColumnType("integer")
+                        .HasColumnName("quantity");
+
+                    b.Property<DateTimeOffset?>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("ReceivedBy")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("received_by");
+
+                    b.Property<string>("Reference")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("reference");
+
+                    b.Property<Guid>("SiteId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("site_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_deliveries");
+
+                    b.HasIndex("SiteId")
+                        .HasDatabaseName("ix_deliveries_site_id");
+
+                    b.ToTable("deliveries", "reimage", t =>
+                        {
+                            t.HasCheckConstraint("ck_deliveries_quantity", "quantity > 0");
+                        });
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.Shift", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Days")
+                        .HasMaxLength(32)
+                        .HasColumnType("integer")
+                        .HasColumnName("days");
+
+                    b.Property<TimeOnly>("Ends")
+                        .HasColumnType("time without time zone")
+                        .HasColumnName("ends");
+
+                    b.Property<TimeOnly>("Starts")
+                        .HasColumnType("time without time zone")
+                        .HasColumnName("starts");
+
+                    b.Property<Guid>("TechnicianId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("technician_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_shifts");
+
+                    b.HasIndex("TechnicianId")
+                        .HasDatabaseName("ix_shifts_technician_id");
+
+                    b.ToTable("shifts", "reimage", t =>
+                        {
+                            t.HasCheckConstraint("ck_shifts_days", "days BETWEEN 1 AND 127");
+                        });
+                });
+
             modelBuilder.Entity("Reimage.Orchestrator.Sites.Site", b =>
                 {
                     b.Property<Guid>("Id")
@@ -476,6 +617,16 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<int>("HandsOnPerTechnician")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(3)
+                        .HasColumnName("hands_on_per_technician");
+
+                    b.Property<bool>("ImagesFromUsb")
+                        .HasColumnType("boolean")
+                        .HasColumnName("images_from_usb");
 
                     b.Property<int>("ImagingSlots")
                         .HasColumnType("integer")
@@ -500,7 +651,38 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_sites_code");
 
-                    b.ToTable("sites", "reimage");
+                    b.ToTable("sites", "reimage", t =>
+                        {
+                            t.HasCheckConstraint("ck_sites_capacity", "imaging_slots >= 0 AND hands_on_per_technician >= 1");
+                        });
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.SpareStock", b =>
+                {
+                    b.Property<Guid>("SiteId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("site_id");
+
+                    b.Property<string>("Item")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("item");
+
+                    b.Property<int>("OnHand")
+                        .HasColumnType("integer")
+                        .HasColumnName("on_hand");
+
+                    b.Property<int>("Reserved")
+                        .HasColumnType("integer")
+                        .HasColumnName("reserved");
+
+                    b.HasKey("SiteId", "Item")
+                        .HasName("pk_spare_stock");
+
+                    b.ToTable("spare_stock", "reimage", t =>
+                        {
+                            t.HasCheckConstraint("ck_spare_stock_counts", "on_hand >= 0 AND reserved >= 0");
+                        });
                 });
 
             modelBuilder.Entity("Reimage.Orchestrator.Sites.Technician", b =>
@@ -680,6 +862,11 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("path");
 
+                    b.Property<string>("ReservedPart")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("reserved_part");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -699,6 +886,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("step_started_at");
 
+                    b.Property<Guid?>("TechnicianId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("technician_id");
+
                     b.Property<long>("Version")
                         .HasColumnType("bigint")
                         .HasColumnName("version");
@@ -709,6 +900,10 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
 
                     b.HasKey("MachineId")
                         .HasName("pk_recoveries");
+
+                    b.HasIndex("TechnicianId")
+                        .HasDatabaseName("ix_recoveries_technician_id")
+                        .HasFilter("technician_id IS NOT NULL");
 
                     b.HasIndex("WaveId")
                         .HasDatabaseName("ix_recoveries_wave_id");
@@ -766,6 +961,44 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasConstraintName("fk_machines_sites_site_id");
                 });
 
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.Alert", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Sites.Site", null)
+                        .WithMany()
+                        .HasForeignKey("SiteId")
+                        .HasConstraintName("fk_alerts_sites_site_id");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.Delivery", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Sites.Site", null)
+                        .WithMany()
+                        .HasForeignKey("SiteId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_deliveries_sites_site_id");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.Shift", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Sites.Technician", null)
+                        .WithMany()
+                        .HasForeignKey("TechnicianId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_shifts_technicians_technician_id");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.SpareStock", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Sites.Site", null)
+                        .WithMany()
+                        .HasForeignKey("SiteId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_spare_stock_sites_site_id");
+                });
+
             modelBuilder.Entity("Reimage.Orchestrator.Sites.Technician", b =>
                 {
                     b.HasOne("Reimage.Orchestrator.Sites.Site", null)
@@ -801,6 +1034,12 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_recoveries_machines_machine_id");
+
+                    b.HasOne("Reimage.Orchestrator.Sites.Technician", null)
+                        .WithMany()
+                        .HasForeignKey("TechnicianId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_recoveries_technicians_technician_id");
 
                     b.HasOne("Reimage.Orchestrator.Waves.Wave", null)
                         .WithMany()
