@@ -4,6 +4,7 @@ using Reimage.Dashboard.Fleet;
 using Reimage.Dashboard.Import;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Dashboard.Machines;
+using Reimage.Dashboard.Sites;
 using Reimage.Dashboard.Waves;
 using Reimage.Orchestrator.Infrastructure;
 
@@ -28,6 +29,7 @@ builder.AddReimageWorkflow();
 builder.AddDashboardSecurity();
 builder.AddTelemetry();
 builder.AddFleet();
+builder.AddSites();
 if (demo)
 {
     builder.AddDemo();
@@ -54,6 +56,7 @@ app.MapOps();
 app.MapImportApi();
 app.MapWaveApi();
 app.MapHandsOnApi();
+app.MapSiteApi();
 app.MapJobsDashboard();
 
 await app.RunAsync();

@@ -52,13 +52,30 @@ public static class TestFleet
         await context.SaveChangesAsync();
     }
 
-    public static async Task<Site> AddSiteAsync(NpgsqlDataSource db, string code, int imagingSlots = 25)
+    public static async Task<Site> AddSiteAsync(NpgsqlDataSource db, string code, int imagingSlots = 25, string timeZone = "Europe/London",
+        bool imagesFromUsb = false, int handsOnPerTechnician = 3)
     {
         await using var context = Context(db);
-        var site = new Site { Id = Guid.CreateVersion7(), Code = code, Name = code + " site", TimeZone = "Europe/London", ImagingSlots = imagingSlots, CreatedAt = DateTimeOffset.UtcNow };
+        var site = new Site
+        {
+            Id = Guid.CreateVersion7(), Code = code, Name = code + " site", TimeZone = timeZone, ImagingSlots = imagingSlots,
+            ImagesFromUsb = imagesFromUsb, HandsOnPerTechnician = handsOnPerTechnician, CreatedAt = DateTimeOffset.UtcNow,
+        };
         context.Sites.Add(site);
         await context.SaveChangesAsync();
         return site;
+    }
+
+    /// <summary>Creates an approved and launched wave holding <paramref name="machines"/> (queued for the dispatcher); returns its id.</summary>
+    public static async Task<Guid> LaunchWaveAsync(NpgsqlDataSource db, string name, IReadOnlyCollection<Guid> machines, int ordinal = 1)
+    {
+        var planner = Planner(db);
+        var lead = Actor.System("test");
+        var wave = await planner.CreateAsync(name, ordinal, CancellationToken.None);
+        await planner.AddMachinesAsync(wave.Id, machines, lead, CancellationToken.None);
+        await planner.ApproveAsync(wave.Id, lead, CancellationToken.None);
+        await planner.LaunchAsync(wave.Id, lead, CancellationToken.None);
+        return wave.Id;
     }
 
     /// <summary>Adds <paramref name="count"/> NotPlanned machines at <paramref name="site"/>; returns their ids.</summary>

@@ -44,6 +44,8 @@ public static class Jobs
         builder.Services.AddSingleton<TransitionWriter>();
         builder.Services.AddSingleton<WorkflowPump>();
         builder.Services.AddSingleton<Scheduling.Dispatcher>();
+        builder.Services.AddSingleton<Scheduling.TechnicianWork>();
+        builder.Services.AddSingleton<Sites.Stockroom>();
         builder.Services.AddSingleton<WorkflowKick>();
         builder.Services.AddTransient<WorkflowPumpJob>();
         builder.Services.AddSingleton<WavePlanner>();

@@ -122,9 +122,10 @@ public static class SchedulingPolicy
 
     /// <summary>
     /// Gives each unassigned hands-on step to a technician on shift at its site whose queue is not full, in walking
-    /// order (building, floor, room), choosing the least loaded technician with a penalty of one for a different floor
-    /// and two for a different building: load stays balanced, but a technician is not sent across the site for a
-    /// machine a colleague on that floor can take. Returns (machine, technician) pairs; work nobody can take stays unassigned.
+    /// order (building, floor, room), choosing the technician with the lowest load plus a walking penalty (0 on a floor
+    /// they already work, 2 elsewhere in the same building, 3 in another building; ties go to the nearer one). Loads
+    /// stay within four of each other, and a technician is not sent across the site for a machine a colleague on that
+    /// floor can take. Returns (machine, technician) pairs; work nobody can take stays unassigned.
     /// </summary>
     public static IReadOnlyList<(Guid MachineId, Guid TechnicianId)> Assign(
         IEnumerable<HandsOnWork> work, IEnumerable<TechnicianLoad> technicians)
@@ -140,13 +141,13 @@ public static class SchedulingPolicy
             }
 
             Crew? best = null;
-            var bestScore = int.MaxValue;
+            (int Score, int Distance) bestScore = (int.MaxValue, int.MaxValue);
             foreach (var c in crew.Where(c => c.Load < c.Capacity))
             {
                 var distance = c.Floors.Contains((w.Building, w.Floor)) ? 0
-                    : c.Floors.Any(f => f.Building == w.Building) || (c.Floors.Count == 0 && c.HomeBuilding == w.Building) ? 1 : 2;
-                var score = c.Load + distance;
-                if (score < bestScore)
+                    : c.Floors.Any(f => f.Building == w.Building) || (c.Floors.Count == 0 && c.HomeBuilding == w.Building) ? 2 : 3;
+                var score = (c.Load + distance, distance);
+                if (score.CompareTo(bestScore) < 0)
                 {
                     (best, bestScore) = (c, score);
                 }

@@ -61,6 +61,88 @@ public sealed class WavePlanner(IDbContextFactory<ReimageDbContext> contexts, Np
         return won.Count;
     }
 
+    /// <summary>
+    /// Moves machines that have not started yet (planned, queued or awaiting parts, in any wave) into
+    /// <paramref name="waveId"/>: planned there, or queued straight away when it is launched or paused. A machine already in
+    /// work, finished or failed stays where it is; each machine gets its own answer.
+    /// </summary>
+    public async Task<IReadOnlyList<MachineOutcome>> MoveMachinesAsync(Guid waveId, IReadOnlyCollection<Guid> machineIds, Actor actor, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        string name;
+        WaveStatus status;
+        await using (var wave = new NpgsqlCommand("SELECT name, status FROM reimage.waves WHERE id = @id FOR SHARE", connection, transaction))
+        {
+            wave.Parameters.AddWithValue("id", waveId);
+            await using var reader = await wave.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct))
+            {
+                throw new WaveRuleException($"Wave {waveId} does not exist.", notFound: true);
+            }
+
+            (name, status) = (reader.GetString(0), Enum.Parse<WaveStatus>(reader.GetString(1)));
+        }
+
+        if (status is WaveStatus.Cancelled or WaveStatus.Completed)
+        {
+            throw new WaveRuleException($"Wave \"{name}\" is {status}; machines can no longer be moved into it.");
+        }
+
+        var to = status is WaveStatus.Launched or WaveStatus.Paused ? RecoveryState.Queued : RecoveryState.Planned;
+        var ids = machineIds.Distinct().ToArray();
+        var found = new Dictionary<Guid, (long Version, RecoveryPath Path, RecoveryState State, Guid? WaveId)>();
+        await using (var select = new NpgsqlCommand(
+            "SELECT machine_id, version, path, state, wave_id FROM reimage.recoveries WHERE machine_id = ANY(@ids) ORDER BY machine_id FOR UPDATE", connection, transaction))
+        {
+            select.Parameters.AddWithValue("ids", ids);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                found[reader.GetGuid(0)] = (reader.GetInt64(1), Enum.Parse<RecoveryPath>(reader.GetString(2)), Enum.Parse<RecoveryState>(reader.GetString(3)),
+                    reader.IsDBNull(4) ? null : reader.GetGuid(4));
+            }
+        }
+
+        var outcomes = new Dictionary<Guid, MachineOutcome>();
+        var moves = new List<Transition>();
+        foreach (var id in ids)
+        {
+            if (!found.TryGetValue(id, out var r))
+            {
+                outcomes[id] = new MachineOutcome(id, false, "no such machine");
+            }
+            else if (r.WaveId == waveId)
+            {
+                outcomes[id] = new MachineOutcome(id, true, $"already in {name}");
+            }
+            else if (r.State is not (RecoveryState.Planned or RecoveryState.Queued or RecoveryState.AwaitingParts))
+            {
+                outcomes[id] = new MachineOutcome(id, false, $"the machine is {r.State}; only machines that have not started can move to another wave");
+            }
+            else
+            {
+                moves.Add(new Transition(id, r.Version, r.Path, r.State, to, null, 0, waveId, Detail: $"moved to wave {name}"));
+            }
+        }
+
+        var won = (await writer.WriteAsync(connection, transaction, moves, actor, ct)).Select(t => t.MachineId).ToHashSet();
+        await transaction.CommitAsync(ct);
+        foreach (var m in moves)
+        {
+            outcomes[m.MachineId] = won.Contains(m.MachineId)
+                ? new MachineOutcome(m.MachineId, true, $"moved to {name} ({to})")
+                : new MachineOutcome(m.MachineId, false, "moved by someone else meanwhile; look again");
+        }
+
+        if (to == RecoveryState.Queued && won.Count > 0)
+        {
+            kick.Kick();
+        }
+
+        return ids.Select(id => outcomes[id]).ToList();
+    }
+
     /// <summary>Records a lead's approval; only a Draft wave can be approved.</summary>
     public async Task ApproveAsync(Guid waveId, Actor lead, CancellationToken ct)
     {
@@ -102,7 +184,7 @@ public sealed class WavePlanner(IDbContextFactory<ReimageDbContext> contexts, Np
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await ChangeStatusAsync(connection, transaction, waveId, [WaveStatus.Draft, WaveStatus.Approved, WaveStatus.Launched, WaveStatus.Paused], WaveStatus.Cancelled, "", actor, ct);
-        var transitions = await MovesAsync(connection, transaction, "wave_id = @id AND state IN ('Planned', 'Queued')", new("id", waveId),
+        var transitions = await MovesAsync(connection, transaction, "wave_id = @id AND state IN ('Planned', 'Queued', 'AwaitingParts')", new("id", waveId),
             (machine, version, path, state) => new Transition(machine, version, path, state, RecoveryState.NotPlanned, null, 0, null, Detail: "wave cancelled"), ct);
         var won = await writer.WriteAsync(connection, transaction, transitions, actor, ct);
         await transaction.CommitAsync(ct);

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Reimage.Dashboard.Infrastructure;
+using Reimage.Orchestrator.Infrastructure;
+using Reimage.Orchestrator.Scheduling;
+using Reimage.Orchestrator.Sites;
+using Reimage.Orchestrator.Waves;
+using Reimage.Orchestrator.Workflow;
+
+namespace Reimage.Dashboard.Sites;
+
+public sealed record SiteCapacityChange(int? ImagingSlots, bool? ImagesFromUsb, int? HandsOnPerTechnician);
+
+public sealed record NewTechnician(string? Name, string? Building);
+
+/// <summary>A weekly shift: <c>days</c> like "Mon,Wed,Fri", "Weekdays" or "EveryDay"; <c>starts</c>/<c>ends</c> as HH:mm in the site's zone.</summary>
+public sealed record NewShift(string? Days, string? Starts, string? Ends);
+
+public sealed record StockCount(int OnHand);
+
+public sealed record NewDelivery(string? Item, int Quantity, string? Reference, DateTimeOffset? ExpectedAt);
+
+public sealed record TechnicianChoice(Guid TechnicianId, string? Reason);
+
+public sealed record MoveMachines(Guid[]? MachineIds);
+
+/// <summary>
+/// Sites and capacity for leads (roster, shifts, slots, stock, deliveries, alerts) and the assignment of hands-on work:
+/// a technician's queue in walking order, claim, release and a lead's reassignment; and moving machines between waves.
+/// </summary>
+public static class SiteEndpoints
+{
+    public static WebApplicationBuilder AddSites(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<SiteQuery>();
+        return builder;
+    }
+
+    public static WebApplication MapSiteApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api").RequireAuthorization(Policies.Lead);
+        api.MapGet("/sites", (SiteQuery query, CancellationToken ct) => query.ListAsync(ct));
+
+        api.MapPut("/sites/{id:guid}/capacity", async (Guid id, SiteCapacityChange body, IDbContextFactory<ReimageDbContext> contexts, WorkflowKick kick, CancellationToken ct) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            if (body.ImagingSlots is < 0 or > 10_000)
+            {
+                errors["imagingSlots"] = ["between 0 and 10,000"];
+            }
+
+            if (body.HandsOnPerTechnician is < 1 or > 50)
+            {
+                errors["handsOnPerTechnician"] = ["between 1 and 50"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            await using var context = await contexts.CreateDbContextAsync(ct);
+            var site = await context.Sites.FindAsync([id], ct);
+            if (site is null)
+            {
+                return Results.NotFound(new { error = $"site {id} does not exist" });
+            }
+
+            site.ImagingSlots = body.ImagingSlots ?? site.ImagingSlots;
+            site.ImagesFromUsb = body.ImagesFromUsb ?? site.ImagesFromUsb;
+            site.HandsOnPerTechnician = body.HandsOnPerTechnician ?? site.HandsOnPerTechnician;
+            await context.SaveChangesAsync(ct);
+            kick.Kick();
+            return Results.Ok(new { site.Id, site.ImagingSlots, site.ImagesFromUsb, site.HandsOnPerTechnician });
+        });
+
+        api.MapPost("/sites/{id:guid}/technicians", async (Guid id, NewTechnician body, IDbContextFactory<ReimageDbContext> contexts, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Trim().Length > 128 || body.Building?.Trim().Length > 64)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["a name of 1 to 128 characters (building at most 64)"] });
+            }
+
+            await using var context = await contexts.CreateDbContextAsync(ct);
+            if (await context.Sites.FindAsync([id], ct) is null)
+            {
+                return Results.NotFound(new { error = $"site {id} does not exist" });
+            }
+
+            var technician = new Technician { Id = Guid.CreateVersion7(), SiteId = id, Name = body.Name.Trim(), Building = string.IsNullOrWhiteSpace(body.Building) ? null : body.Building.Trim() };
+            context.Technicians.Add(technician);
+            await context.SaveChangesAsync(ct);
+            return Results.Created($"/api/technicians/{technician.Id}", new { technician.Id, technician.Name, technician.Building });
+        });
+
+        api.MapPost("/technicians/{id:guid}/shifts", async (Guid id, NewShift body, IDbContextFactory<ReimageDbContext> contexts, WorkflowKick kick, CancellationToken ct) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            var days = ParseDays(body.Days);
+            if (days is null)
+            {
+                errors["days"] = ["day names separated by commas (Mon,Tue,…), Weekdays or EveryDay"];
+            }
+
+            if (!TimeOnly.TryParseExact(body.Starts ?? "", "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var starts))
+            {
+                errors["starts"] = ["a time of day as HH:mm, in the site's time zone"];
+            }
+
+            if (!TimeOnly.TryParseExact(body.Ends ?? "", "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var ends))
+            {
+                errors["ends"] = ["a time of day as HH:mm, in the site's time zone (at or before the start: the shift runs past midnight)"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            await using var context = await contexts.CreateDbContextAsync(ct);
+            if (await context.Technicians.FindAsync([id], ct) is null)
+            {
+                return Results.NotFound(new { error = $"technician {id} does not exist" });
+            }
+
+            var shift = new Shift { Id = Guid.CreateVersion7(), TechnicianId = id, Days = days!.Value, Starts = starts, Ends = ends };
+            context.Shifts.Add(shift);
+            await context.SaveChangesAsync(ct);
+            kick.Kick();
+            return Results.Created($"/api/shifts/{shift.Id}", new { shift.Id, Days = shift.Days.ToString(), Starts = starts.ToString("HH:mm"), Ends = ends.ToString("HH:mm") });
+        });
+
+        api.MapDelete("/shifts/{id:guid}", async (Guid id, IDbContextFactory<ReimageDbContext> contexts, CancellationToken ct) =>
+        {
+            await using var context = await contexts.CreateDbContextAsync(ct);
+            return await context.Shifts.Where(s => s.Id == id).ExecuteDeleteAsync(ct) == 1 ? Results.NoContent() : Results.NotFound(new { error = $"shift {id} does not exist" });
+        });
+
+        api.MapPut("/sites/{id:guid}/stock/{item}", (Guid id, string item, StockCount body, Stockroom stockroom, CancellationToken ct) =>
+            Guarded(ItemErrors(item, body.OnHand, allowZero: true), async () =>
+            {
+                await stockroom.SetOnHandAsync(id, item, body.OnHand, ct);
+                return Results.Ok(new { site = id, item = item.Trim(), body.OnHand });
+            }));
+
+        api.MapPost("/sites/{id:guid}/deliveries", (Guid id, NewDelivery body, Stockroom stockroom, CancellationToken ct) =>
+            Guarded(ItemErrors(body.Item, body.Quantity, allowZero: false), async () =>
+            {
+                var delivery = await stockroom.ExpectAsync(id, body.Item!, body.Quantity, body.Reference, body.ExpectedAt, ct);
+                return Results.Created($"/api/deliveries/{delivery.Id}", new { delivery.Id, delivery.Item, delivery.Quantity, delivery.ExpectedAt });
+            }));
+
+        api.MapPost("/deliveries/{id:guid}/receive", (Guid id, Stockroom stockroom, ClaimsPrincipal user, CancellationToken ct) =>
+            Guarded([], async () =>
+            {
+                var received = await stockroom.ReceiveAsync(id, user.Identity?.Name ?? "unknown", ct);
+                return Results.Ok(new { delivery = id, result = received ? "received" : "already received" });
+            }));
+
+        api.MapGet("/technicians/{id:guid}/queue", (Guid id, TechnicianWork work, CancellationToken ct) => work.QueueAsync(id, ct));
+        api.MapPost("/machines/{id:guid}/claim", (Guid id, TechnicianChoice body, TechnicianWork work, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+            Answer(work.ClaimAsync(id, body.TechnicianId, ActorOf(user, http), ct)));
+        api.MapPost("/machines/{id:guid}/release", (Guid id, TechnicianChoice body, TechnicianWork work, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+            Answer(work.ReleaseAsync(id, body.TechnicianId, ActorOf(user, http), body.Reason, ct)));
+        api.MapPost("/machines/{id:guid}/reassign", (Guid id, TechnicianChoice body, TechnicianWork work, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+            Answer(work.ReassignAsync(id, body.TechnicianId, ActorOf(user, http), ct)));
+
+        api.MapPost("/waves/{id:guid}/machines/move", async (Guid id, MoveMachines body, WavePlanner planner, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+        {
+            if (body.MachineIds is not { Length: > 0 and <= 100_000 })
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["machineIds"] = ["Between 1 and 100,000 machine ids."] });
+            }
+
+            try
+            {
+                return Results.Ok(await planner.MoveMachinesAsync(id, body.MachineIds, ActorOf(user, http), ct));
+            }
+            catch (WaveRuleException e)
+            {
+                return e.NotFound ? Results.NotFound(new { error = e.Message }) : Results.Conflict(new { error = e.Message });
+            }
+        });
+        return app;
+    }
+
+    /// <summary>Parses "Mon,Tue", "Monday, Friday", "Weekdays" or "EveryDay"; null when any part is not a day.</summary>
+    public static ShiftDays? ParseDays(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var days = ShiftDays.None;
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var match = Enum.GetValues<ShiftDays>().Where(d => d != ShiftDays.None)
+                .FirstOrDefault(d => d.ToString().Equals(part, StringComparison.OrdinalIgnoreCase)
+                    || (part.Length >= 3 && BitCount(d) == 1 && d.ToString().StartsWith(part, StringComparison.OrdinalIgnoreCase)));
+            if (match == ShiftDays.None)
+            {
+                return null;
+            }
+
+            days |= match;
+        }
+
+        return days;
+    }
+
+    private static int BitCount(ShiftDays d) => System.Numerics.BitOperations.PopCount((uint)d);
+
+    private static Dictionary<string, string[]> ItemErrors(string? item, int quantity, bool allowZero)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(item) || item.Trim().Length > Stockroom.MaxItemLength)
+        {
+            errors["item"] = [$"a drive type (as in the machines' disk type) or {SpareStock.UsbMedia}, 1 to {Stockroom.MaxItemLength} characters"];
+        }
+
+        if (quantity < (allowZero ? 0 : 1) || quantity > 100_000)
+        {
+            errors[allowZero ? "onHand" : "quantity"] = [$"between {(allowZero ? 0 : 1)} and 100,000"];
+        }
+
+        return errors;
+    }
+
+    private static async Task<IResult> Guarded(Dictionary<string, string[]> errors, Func<Task<IResult>> action)
+    {
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors);
+        }
+
+        try
+        {
+            return await action();
+        }
+        catch (StockRuleException e)
+        {
+            return e.NotFound ? Results.NotFound(new { error = e.Message }) : Results.Conflict(new { error = e.Message });
+        }
+    }
+
+    private static async Task<IResult> Answer(Task<MachineOutcome> outcome)
+    {
+        var o = await outcome;
+        return o.Done ? Results.Ok(o) : o.Result == "no such machine" ? Results.NotFound(o) : Results.Conflict(o);
+    }
+
+    private static Actor ActorOf(ClaimsPrincipal user, HttpContext http) =>
+        new(user.Identity?.Name ?? "unknown", $"api {http.Connection.RemoteIpAddress}");
+}
