@@ -16,6 +16,7 @@ public sealed record SimulatedFleetOptions
     public Dictionary<string, SimulatedStep> Steps { get; init; } = new()
     {
         ["network-boot"] = new(TimeSpan.FromMinutes(3), 0.4, 0.02),
+        ["bmc-boot"] = new(TimeSpan.FromMinutes(4), 0.3, 0.01),
         ["await-imaging"] = new(TimeSpan.FromMinutes(25), 0.3, 0.02),
         ["verify"] = new(TimeSpan.FromMinutes(2), 0.3, 0.01),
     };
@@ -27,6 +28,7 @@ public sealed record SimulatedFleetOptions
         Steps = new()
         {
             ["network-boot"] = new(TimeSpan.Zero, 0, 0),
+            ["bmc-boot"] = new(TimeSpan.Zero, 0, 0),
             ["await-imaging"] = new(TimeSpan.Zero, 0, 0),
             ["verify"] = new(TimeSpan.Zero, 0, 0),
         },

@@ -73,11 +73,30 @@ internal sealed class DemoRunner(
         var now = clock.GetUtcNow();
         foreach (var site in DemoFleet.Sites)
         {
-            var entity = new Site { Id = Guid.CreateVersion7(), Code = site.Code, Name = site.Name, TimeZone = site.TimeZone, ImagingSlots = site.ImagingSlots, CreatedAt = now };
+            // Copenhagen Shipping stands in for the bandwidth-starved sites: imaged from couriered USB media.
+            var usb = site.Code == "CPH";
+            var entity = new Site { Id = Guid.CreateVersion7(), Code = site.Code, Name = site.Name, TimeZone = site.TimeZone, ImagingSlots = site.ImagingSlots, ImagesFromUsb = usb, CreatedAt = now };
             context.Sites.Add(entity);
             for (var t = 1; t <= site.Technicians; t++)
             {
-                context.Technicians.Add(new Technician { Id = Guid.CreateVersion7(), SiteId = entity.Id, Name = $"{site.Code} technician {t}", Building = $"B{1 + (t % 4)}" });
+                // Two 12-hour crews, round the clock, in the site's own time zone.
+                var technician = new Technician { Id = Guid.CreateVersion7(), SiteId = entity.Id, Name = $"{site.Code} technician {t}", Building = $"B{1 + (t % 4)}" };
+                context.Technicians.Add(technician);
+                context.Shifts.Add(new Shift { Id = Guid.CreateVersion7(), TechnicianId = technician.Id, Starts = new TimeOnly(t % 2 == 0 ? 7 : 19, 0), Ends = new TimeOnly(t % 2 == 0 ? 19 : 7, 0) });
+            }
+
+            // Spare drives run short at the two smallest offices, with a delivery on its way: machines there will await parts.
+            var scarce = site.Code is "TYO" or "SIN";
+            context.SpareStock.Add(new SpareStock { SiteId = entity.Id, Item = "NVMe-512", OnHand = scarce ? 15 : site.Machines / 8 });
+            context.SpareStock.Add(new SpareStock { SiteId = entity.Id, Item = "SATA-SSD-256", OnHand = scarce ? 20 : site.Machines / 6 });
+            if (usb)
+            {
+                context.SpareStock.Add(new SpareStock { SiteId = entity.Id, Item = SpareStock.UsbMedia, OnHand = 12 });
+            }
+
+            if (scarce)
+            {
+                context.Deliveries.Add(new Delivery { Id = Guid.CreateVersion7(), SiteId = entity.Id, Item = "NVMe-512", Quantity = 200, Reference = "courier from Dhahran", ExpectedAt = now.AddDays(1), CreatedAt = now });
             }
         }
 
@@ -111,7 +130,7 @@ internal sealed class DemoRunner(
     /// </summary>
     private async Task TechniciansAsync(CancellationToken ct)
     {
-        var minutes = new Dictionary<Step, double> { [Step.RemoveDrive] = 20, [Step.InstallDrive] = 15 };
+        var minutes = new Dictionary<Step, double> { [Step.RemoveDrive] = 20, [Step.InstallDrive] = 15, [Step.ManualBoot] = 5 };
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500), clock);
         while (await timer.WaitForNextTickAsync(ct))
         {
@@ -119,25 +138,32 @@ internal sealed class DemoRunner(
             {
                 foreach (var (step, duration) in minutes)
                 {
+                    // Only assigned work: a simulated technician does what is in their queue, under their own name.
                     await using var due = db.CreateCommand(
-                        "SELECT machine_id, attempt FROM reimage.recoveries WHERE state = 'InProgress' AND step = @step AND step_started_at < @before LIMIT 500");
+                        """
+                        SELECT r.machine_id, r.attempt, t.name FROM reimage.recoveries r JOIN reimage.technicians t ON t.id = r.technician_id
+                        WHERE r.state = 'InProgress' AND r.step = @step AND r.step_started_at < @before LIMIT 500
+                        """);
                     due.Parameters.AddWithValue("step", step.ToString());
                     due.Parameters.AddWithValue("before", clock.GetUtcNow() - TimeSpan.FromMinutes(duration / options.Speed));
-                    var machines = new List<(Guid Id, int Attempt)>();
+                    var machines = new List<(Guid Id, int Attempt, string Technician)>();
                     await using (var reader = await due.ExecuteReaderAsync(ct))
                     {
                         while (await reader.ReadAsync(ct))
                         {
-                            machines.Add((reader.GetGuid(0), reader.GetInt32(1)));
+                            machines.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2)));
                         }
                     }
 
-                    foreach (var (id, attempt) in machines)
+                    foreach (var (id, attempt, technician) in machines)
                     {
                         var tag = id.ToString("N")[..8].ToUpperInvariant();
-                        var completion = step == Step.RemoveDrive
-                            ? new HandsOnCompletion("demo technician", RemovedDriveSerial: $"WD-{tag}", EvidenceBagId: $"EB-{tag}", SealId: $"SEAL-{tag}", StorageLocation: "evidence locker A")
-                            : new HandsOnCompletion("demo technician", NewDriveSerial: $"SPARE-{tag}");
+                        var completion = step switch
+                        {
+                            Step.RemoveDrive => new HandsOnCompletion(technician, RemovedDriveSerial: $"WD-{tag}", EvidenceBagId: $"EB-{tag}", SealId: $"SEAL-{tag}", StorageLocation: "evidence locker A"),
+                            Step.InstallDrive => new HandsOnCompletion(technician, NewDriveSerial: $"SPARE-{tag}"),
+                            _ => new HandsOnCompletion(technician),
+                        };
                         await handsOn.CompleteAsync(id, step, completion, $"demo:{id}:{step}:{attempt}", ct);
                     }
                 }

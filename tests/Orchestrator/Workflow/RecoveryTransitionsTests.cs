@@ -40,4 +40,30 @@ public sealed class RecoveryTransitionsTests
         Assert.Equal(Step.Imaging, RecoveryPaths.Next(RecoveryPath.Reformat, Step.NetworkBoot)!.Step);
         Assert.Null(RecoveryPaths.Next(RecoveryPath.Reformat, Step.Verify));
     }
+
+    [Fact]
+    public void PathTables_GiveAHandsOnBootOnlyToMachinesThatCannotBeBootedRemotely()
+    {
+        Assert.Equal([Step.ManualBoot, Step.Imaging, Step.Verify], RecoveryPaths.Steps(RecoveryPath.Reformat, remoteBoot: false).Select(s => s.Step));
+        Assert.Equal([Step.BmcBoot, Step.Imaging, Step.Verify], RecoveryPaths.Steps(RecoveryPath.ServerViaBmc).Select(s => s.Step));
+        Assert.Equal([Step.RemoveDrive, Step.InstallDrive, Step.ManualBoot, Step.Imaging, Step.Verify],
+            RecoveryPaths.Steps(RecoveryPath.DriveReplacement, remoteBoot: false).Select(s => s.Step));
+        Assert.Equal(Step.ManualBoot, RecoveryPaths.Next(RecoveryPath.DriveReplacement, Step.InstallDrive, remoteBoot: false)!.Step);
+        Assert.Equal(Step.Imaging, RecoveryPaths.Next(RecoveryPath.Reformat, Step.ManualBoot, remoteBoot: true)!.Step);
+        Assert.Equal(StepKind.HandsOn, RecoveryPaths.Definition(RecoveryPath.ServerViaBmc, Step.ManualBoot).Kind);
+        Assert.Equal("bmc-boot", RecoveryPaths.First(RecoveryPath.ServerViaBmc).AgentCommand);
+        Assert.True(RecoveryPaths.CanBootRemotely(RecoveryPath.ServerViaBmc, macAddresses: 0, hasBmc: true));
+        Assert.False(RecoveryPaths.CanBootRemotely(RecoveryPath.ServerViaBmc, macAddresses: 2, hasBmc: false));
+        Assert.False(RecoveryPaths.CanBootRemotely(RecoveryPath.Reformat, macAddresses: 0, hasBmc: true));
+    }
+
+    [Fact]
+    public void EveryStep_HasATimeoutAndAtLeastOneAttempt_AndOnlyAutomatedStepsCarryAnAgentCommand()
+    {
+        foreach (var step in Enum.GetValues<RecoveryPath>().SelectMany(p => RecoveryPaths.Steps(p).Concat(RecoveryPaths.Steps(p, remoteBoot: false))))
+        {
+            Assert.True(step.Timeout > TimeSpan.Zero && step.MaxAttempts >= 1, step.Step.ToString());
+            Assert.Equal(step.Kind == StepKind.Automated, step.AgentCommand is not null);
+        }
+    }
 }
