@@ -84,16 +84,19 @@ public static class HandsOnEndpoints
             };
         }).RequireAuthorization(Policies.Lead);
 
-        app.MapGet("/api/evidence/export", async (string? site, Custody custody, CancellationToken ct) =>
+        app.MapGet("/api/evidence/export", async (string? site, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "case")] string? caseNumber, Custody custody, CancellationToken ct) =>
         {
-            if (string.IsNullOrWhiteSpace(site))
+            if (string.IsNullOrWhiteSpace(site) && string.IsNullOrWhiteSpace(caseNumber))
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["site"] = ["the site whose evidence register to export"] });
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["case"] = ["the case (or site) whose evidence register to export"] });
             }
 
             var csv = new StringWriter();
-            await custody.ExportAsync(site, csv, ct);
-            return Results.File(System.Text.Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", $"evidence-{site}.csv");
+            site = string.IsNullOrWhiteSpace(site) ? null : site.Trim();
+            caseNumber = string.IsNullOrWhiteSpace(caseNumber) ? null : caseNumber.Trim();
+            await custody.ExportAsync(caseNumber, site, csv, ct);
+            var name = string.Join("-", new[] { caseNumber, site }.Where(p => p is not null).Select(p => string.Concat(p!.Select(ch => char.IsLetterOrDigit(ch) ? ch : '_'))));
+            return Results.File(System.Text.Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", $"evidence-{name}.csv");
         }).RequireAuthorization(Policies.Lead);
         return app;
     }

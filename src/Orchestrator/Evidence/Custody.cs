@@ -60,29 +60,31 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// The evidence register of one site (one line per hand-over, items in collection order) as CSV, safe to open in
-    /// a spreadsheet: a cell starting with = + - @, a tab or a carriage return is prefixed with an apostrophe.
+    /// The evidence register of one case, one site, or one site's share of a case (one line per hand-over, items in
+    /// collection order) as CSV, safe to open in a spreadsheet: a cell starting with = + - @, a tab or a carriage
+    /// return is prefixed with an apostrophe.
     /// </summary>
-    public async Task ExportAsync(string siteCode, TextWriter output, CancellationToken ct)
+    public async Task ExportAsync(string? caseNumber, string? siteCode, TextWriter output, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             """
-            SELECT e.evidence_bag_id, e.seal_id, e.drive_serial, e.drive_model, e.hostname, array_to_string(e.mac_addresses, ' '), e.ip_address,
+            SELECT e.case_number, e.evidence_bag_id, e.seal_id, e.drive_serial, e.drive_model, e.hostname, array_to_string(e.mac_addresses, ' '), e.ip_address,
                    e.collected_by, e.collected_at, e.time_zone, t."from", t."to", t.location, t.at, t.note
             FROM reimage.evidence_items e
             JOIN reimage.machines m ON m.id = e.machine_id JOIN reimage.sites s ON s.id = m.site_id
             JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
-            WHERE lower(s.code) = lower(@site)
+            WHERE (@site::text IS NULL OR lower(s.code) = lower(@site)) AND (@case::text IS NULL OR e.case_number = @case)
             ORDER BY e.collected_at, e.id, t.id
             """);
-        command.Parameters.AddWithValue("site", siteCode);
+        command.Parameters.AddWithValue("site", (object?)siteCode ?? DBNull.Value);
+        command.Parameters.AddWithValue("case", (object?)caseNumber ?? DBNull.Value);
         // Everything a spreadsheet would run as a formula is escaped: = + - @, tab and carriage return.
         using var csv = CsvWriter.Create(output, new CsvWriterOptions
         {
             Injection = CsvInjection.Escape,
             InjectionCharacters = "=+-@\t\r",
         }, true);
-        foreach (var header in (string[])["evidence_bag_id", "seal_id", "drive_serial", "drive_model", "hostname", "mac_addresses", "ip_address",
+        foreach (var header in (string[])["case_number", "evidence_bag_id", "seal_id", "drive_serial", "drive_model", "hostname", "mac_addresses", "ip_address",
             "collected_by", "collected_at", "time_zone", "handed_from", "handed_to", "location", "handed_at", "note"])
         {
             csv.WriteField(header);

@@ -33,6 +33,11 @@ public sealed class EvidenceItem
     public required string TimeZone { get; set; }
 
     public required string StorageLocation { get; set; }
+
+    /// <summary>The incident case the evidence belongs to (the investigators' case number); the register is exported per case.</summary>
+    public string CaseNumber { get; set; } = UnassignedCase;
+
+    public const string UnassignedCase = "unassigned";
 }
 
 /// <summary>One hand-over of an evidence item: append-only, so the chain of custody can be read back in order.</summary>

@@ -205,6 +205,8 @@ internal sealed class EvidenceItemConfiguration : IEntityTypeConfiguration<Evide
         b.Property(e => e.CollectedBy).HasMaxLength(128);
         b.Property(e => e.TimeZone).HasMaxLength(64);
         b.Property(e => e.StorageLocation).HasMaxLength(128);
+        b.Property(e => e.CaseNumber).HasMaxLength(64).HasDefaultValue(EvidenceItem.UnassignedCase);
+        b.HasIndex(e => e.CaseNumber);
         b.HasIndex(e => e.MachineId);
         b.HasIndex(e => e.EvidenceBagId).IsUnique();
         b.HasOne<Machine>().WithMany().HasForeignKey(e => e.MachineId).OnDelete(DeleteBehavior.Restrict);

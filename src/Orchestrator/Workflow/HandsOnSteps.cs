@@ -6,7 +6,7 @@ namespace Reimage.Orchestrator.Workflow;
 /// <summary>What a technician reports when checking off a hands-on step.</summary>
 public sealed record HandsOnCompletion(
     string? Technician, string? RemovedDriveSerial = null, string? RemovedDriveModel = null, string? EvidenceBagId = null,
-    string? SealId = null, string? StorageLocation = null, string? NewDriveSerial = null);
+    string? SealId = null, string? StorageLocation = null, string? NewDriveSerial = null, string? CaseNumber = null);
 
 /// <summary>The answer to a check-off: an HTTP status and its JSON body, kept under the idempotency key.</summary>
 public sealed record HandsOnResult(int StatusCode, string Json);
@@ -44,6 +44,11 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
                 Require("removedDriveSerial", c.RemovedDriveSerial, "the removed drive's serial number is evidence and must be recorded");
                 Require("evidenceBagId", c.EvidenceBagId, "the evidence bag the drive went into");
                 Require("sealId", c.SealId, "the id of the bag's tamper-evident seal");
+                if (c.CaseNumber?.Trim().Length > MaxField)
+                {
+                    errors["caseNumber"] = [$"at most {MaxField} characters"];
+                }
+
                 break;
             case Step.InstallDrive:
                 Require("newDriveSerial", c.NewDriveSerial, "the serial number of the drive fitted");
@@ -152,8 +157,8 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
             await using var evidence = new NpgsqlCommand(
                 """
                 INSERT INTO reimage.evidence_items (id, machine_id, drive_serial, drive_model, hostname, mac_addresses, ip_address,
-                    evidence_bag_id, seal_id, collected_by, collected_at, time_zone, storage_location)
-                VALUES (@id, @machine, @serial, @model, @host, @macs, @ip, @bag, @seal, @by, @now, @tz, @location);
+                    evidence_bag_id, seal_id, collected_by, collected_at, time_zone, storage_location, case_number)
+                VALUES (@id, @machine, @serial, @model, @host, @macs, @ip, @bag, @seal, @by, @now, @tz, @location, @case);
                 INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", location, at, time_zone, note)
                 VALUES (@id, @host, @by, @location, @now, @tz, 'removed from the machine, bagged and sealed');
                 """, connection, transaction);
@@ -170,6 +175,7 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
             evidence.Parameters.AddWithValue("now", clock.GetUtcNow());
             evidence.Parameters.AddWithValue("tz", timeZone);
             evidence.Parameters.AddWithValue("location", location);
+            evidence.Parameters.AddWithValue("case", string.IsNullOrWhiteSpace(c.CaseNumber) ? Evidence.EvidenceItem.UnassignedCase : c.CaseNumber.Trim());
             await evidence.ExecuteNonQueryAsync(ct);
         }
 

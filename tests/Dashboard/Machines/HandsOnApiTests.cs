@@ -12,7 +12,7 @@ namespace Reimage.Dashboard.Tests.Machines;
 [Collection("Hangfire")]
 public sealed class HandsOnApiTests(PostgresFixture postgres)
 {
-    private const string Evidence = """{"technician":"Noura Al-Harbi","removedDriveSerial":"WD-0042","evidenceBagId":"EB-1001","sealId":"SEAL-77","storageLocation":"Locker 3"}""";
+    private const string Evidence = """{"technician":"Noura Al-Harbi","removedDriveSerial":"WD-0042","evidenceBagId":"EB-1001","sealId":"SEAL-77","storageLocation":"Locker 3","caseNumber":"IR-2026-014"}""";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -99,12 +99,18 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         var handed = await PostJsonAsync(app, $"/api/evidence/{item}/transfers", """{"from":"Noura Al-Harbi","to":"=HYPERLINK(\"http://x\")","location":"Forensics lab","note":"for imaging"}""");
         var missing = await PostJsonAsync(app, $"/api/evidence/{Guid.NewGuid()}/transfers", """{"from":"a","to":"b","location":"c"}""");
         var export = await app.SendAsync("GET", "/api/evidence/export?site=ho", IPAddress.Loopback);
+        var byCase = await app.SendAsync("GET", "/api/evidence/export?case=IR-2026-014", IPAddress.Loopback);
+        var otherCase = await app.SendAsync("GET", "/api/evidence/export?case=IR-1999-001", IPAddress.Loopback);
+        var neither = await app.SendAsync("GET", "/api/evidence/export", IPAddress.Loopback);
 
         Assert.Equal((409, 200, 404), (notHolder.Status, handed.Status, missing.Status));
         Assert.Equal(200, export.Status);
         var lines = export.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length); // header, collection, hand-over
-        Assert.StartsWith("evidence_bag_id,seal_id,drive_serial", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("case_number,evidence_bag_id,seal_id,drive_serial", lines[0], StringComparison.Ordinal);
+        Assert.Equal(export.Body, byCase.Body);
+        Assert.Single(otherCase.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // the header only
+        Assert.Equal(400, neither.Status);
         Assert.Contains("EB-1001", lines[2], StringComparison.Ordinal);
         Assert.DoesNotContain(",=HYPERLINK", export.Body, StringComparison.Ordinal);
         Assert.Contains("'=HYPERLINK", export.Body, StringComparison.Ordinal);

@@ -174,6 +174,14 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("CaseNumber")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasDefaultValue("unassigned")
+                        .HasColumnName("case_number");
+
                     b.Property<DateTimeOffset>("CollectedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("collected_at");
@@ -241,6 +249,9 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_evidence_items");
+
+                    b.HasIndex("CaseNumber")
+                        .HasDatabaseName("ix_evidence_items_case_number");
 
                     b.HasIndex("EvidenceBagId")
                         .IsUnique()
