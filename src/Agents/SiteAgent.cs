@@ -15,17 +15,30 @@ public sealed record SiteAgentOptions
 
     /// <summary>Results are sent in batches at most this often.</summary>
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Command kinds this agent acknowledges but does not carry out: their completion comes from elsewhere (a real
+    /// site's imaging runs report through phone-home, so "await-imaging" is only watched, never executed).
+    /// </summary>
+    public IReadOnlySet<string> DeferredKinds { get; init; } = new HashSet<string>();
 }
 
 /// <summary>
 /// The agent's work loop: fetch commands, run each on the driver, report results in batches.
 /// A result that cannot be reported (server unreachable) is kept and sent again; the server
-/// keeps the first copy, so a resend never counts twice.
+/// keeps the first copy, so a resend never counts twice. A command offered again (its lease lapsed while the server
+/// could not be reached) is never carried out twice by this agent: it remembers what it has started.
 /// </summary>
 public sealed class SiteAgent(IAgentTransport transport, IMachineDriver driver, SiteAgentOptions options, TimeProvider clock, ILogger<SiteAgent> logger)
 {
+    private const int Remembered = 200_000;
     private readonly Channel<CommandResult> _results = Channel.CreateUnbounded<CommandResult>();
+    private readonly HashSet<Guid> _started = [];
+    private readonly Queue<Guid> _startedOrder = new();
     private int _inFlight;
+
+    /// <summary>Commands being carried out right now (for heartbeats).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -53,23 +66,48 @@ public sealed class SiteAgent(IAgentTransport transport, IMachineDriver driver, 
                 {
                     commands = await transport.FetchAsync(room, ct);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException and not CredentialRejectedException)
                 {
                     logger.LogWarning("Fetching commands failed: {Reason}", e.Message);
+                    await Task.Delay(options.IdleDelay, clock, ct); // the server is unreachable: do not spin
                 }
             }
 
+            var fresh = 0;
             foreach (var command in commands)
             {
+                if (options.DeferredKinds.Contains(command.Kind) || !FirstTime(command.Id))
+                {
+                    continue;
+                }
+
+                fresh++;
                 Interlocked.Increment(ref _inFlight);
                 _ = RunOneAsync(command, ct);
             }
 
-            if (commands.Count == 0)
+            if (fresh == 0)
             {
                 await Task.Delay(options.IdleDelay, clock, ct);
             }
         }
+    }
+
+    /// <summary>Remembers a command as started; false when it was started before (a re-offer after a lapsed lease).</summary>
+    private bool FirstTime(Guid commandId)
+    {
+        if (!_started.Add(commandId))
+        {
+            return false;
+        }
+
+        _startedOrder.Enqueue(commandId);
+        if (_startedOrder.Count > Remembered)
+        {
+            _started.Remove(_startedOrder.Dequeue());
+        }
+
+        return true;
     }
 
     private async Task RunOneAsync(AgentCommand command, CancellationToken ct)

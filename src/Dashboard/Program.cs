@@ -1,6 +1,8 @@
 using Reimage.Dashboard.Components;
 using Reimage.Dashboard.Demo;
+using Reimage.Dashboard.Agents;
 using Reimage.Dashboard.Fleet;
+using Reimage.Dashboard.Imaging;
 using Reimage.Dashboard.Import;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Dashboard.Machines;
@@ -30,6 +32,7 @@ builder.AddDashboardSecurity();
 builder.AddTelemetry();
 builder.AddFleet();
 builder.AddSites();
+builder.AddAgentApi();
 if (demo)
 {
     builder.AddDemo();
@@ -47,6 +50,7 @@ if (!app.Environment.IsDevelopment())
 
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
 
 // Static assets are public. Grouped so that the development-time fallback MapStaticAssets adds is covered too.
@@ -57,6 +61,8 @@ app.MapImportApi();
 app.MapWaveApi();
 app.MapHandsOnApi();
 app.MapSiteApi();
+app.MapAgentApi();
+app.MapImagingApi();
 app.MapJobsDashboard();
 
 await app.RunAsync();

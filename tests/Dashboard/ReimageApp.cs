@@ -41,13 +41,23 @@ public sealed class ReimageApp(string connectionString, string environment = "De
     }
 
     /// <summary>Sends <paramref name="json"/> as the body, from this machine, with any extra headers.</summary>
-    public Task<(int Status, string Body)> SendJsonAsync(string method, string path, string json, IReadOnlyDictionary<string, string>? headers = null) =>
-        SendAsync(method, path, IPAddress.Loopback, c =>
+    /// <remarks>
+    /// <paramref name="bearer"/> sends a site credential; <paramref name="anonymous"/> sends from a remote address, so the
+    /// local operator (loopback) does not sign the request in.
+    /// </remarks>
+    public Task<(int Status, string Body)> SendJsonAsync(string method, string path, string json, IReadOnlyDictionary<string, string>? headers = null,
+        string? bearer = null, bool anonymous = false) =>
+        SendAsync(method, path, anonymous || bearer is not null ? Remote : IPAddress.Loopback, c =>
         {
             c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
             c.Request.ContentType = json.Length == 0 ? null : "application/json";
             c.Request.ContentLength = json.Length;
             c.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(new HasBody(json.Length > 0));
+            if (bearer is not null)
+            {
+                c.Request.Headers.Authorization = "Bearer " + bearer;
+            }
+
             foreach (var (name, value) in headers ?? new Dictionary<string, string>())
             {
                 c.Request.Headers[name] = value;

@@ -11,6 +11,12 @@ public static class Policies
 {
     /// <summary>Recovery leads (and admins): plan, import, operate.</summary>
     public const string Lead = "Lead";
+
+    /// <summary>An enrolled site agent, scoped to its own site.</summary>
+    public const string Agent = "Agent";
+
+    /// <summary>An imaging task sequence holding its site's phone-home token.</summary>
+    public const string PhoneHome = "PhoneHome";
 }
 
 public static class Security

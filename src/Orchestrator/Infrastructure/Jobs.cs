@@ -53,6 +53,9 @@ public static class Jobs
         builder.Services.AddSingleton<HandsOnSteps>();
         builder.Services.AddSingleton<Evidence.Custody>();
         builder.Services.AddSingleton<AgentCommandQueue>();
+        builder.Services.AddSingleton<AgentRegistry>();
+        builder.Services.AddSingleton<Imaging.PhoneHome>();
+        builder.Services.AddSingleton<Imaging.ImageCatalog>();
         builder.Services.AddSingleton<Import.FleetImporter>();
         return builder;
     }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Reimage.Orchestrator.Agents;
 using Reimage.Orchestrator.Evidence;
+using Reimage.Orchestrator.Imaging;
 using Reimage.Orchestrator.Machines;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Waves;
@@ -238,5 +239,62 @@ internal sealed class IdempotentRequestConfiguration : IEntityTypeConfiguration<
         b.Property(r => r.Step).HasMaxLength(32);
         // Text, not jsonb: a replay must return the first answer byte for byte.
         b.Property(r => r.Response).HasMaxLength(4000);
+    }
+}
+
+internal sealed class EnrolledAgentConfiguration : IEntityTypeConfiguration<EnrolledAgent>
+{
+    public void Configure(EntityTypeBuilder<EnrolledAgent> b)
+    {
+        b.ToTable("agents");
+        b.Property(a => a.Name).HasMaxLength(128);
+        b.Property(a => a.Platform).HasMaxLength(64);
+        b.Property(a => a.Version).HasMaxLength(64);
+        b.Property(a => a.RevokedBy).HasMaxLength(128);
+        b.HasIndex(a => a.SiteId);
+        b.HasOne<Site>().WithMany().HasForeignKey(a => a.SiteId);
+    }
+}
+
+internal sealed class SiteTokenConfiguration : IEntityTypeConfiguration<SiteToken>
+{
+    public void Configure(EntityTypeBuilder<SiteToken> b)
+    {
+        b.ToTable("site_tokens");
+        b.Property(t => t.CreatedBy).HasMaxLength(128);
+        b.HasIndex(t => t.SiteId);
+        b.HasOne<Site>().WithMany().HasForeignKey(t => t.SiteId);
+    }
+}
+
+internal sealed class GoldenImageConfiguration : IEntityTypeConfiguration<GoldenImage>
+{
+    public void Configure(EntityTypeBuilder<GoldenImage> b)
+    {
+        b.ToTable("golden_images", t => t.HasCheckConstraint("ck_golden_images_sha256", "sha256 ~ '^[0-9a-f]{64}$'"));
+        b.Property(i => i.Name).HasMaxLength(64);
+        b.Property(i => i.Version).HasMaxLength(64);
+        b.Property(i => i.Sha256).HasMaxLength(64);
+        b.Property(i => i.CreatedBy).HasMaxLength(128);
+        b.Property(i => i.ApprovedBy).HasMaxLength(128);
+        b.HasIndex(i => new { i.Name, i.Version }).IsUnique();
+    }
+}
+
+internal sealed class ImagingReportConfiguration : IEntityTypeConfiguration<ImagingReport>
+{
+    public void Configure(EntityTypeBuilder<ImagingReport> b)
+    {
+        b.ToTable("imaging_reports");
+        b.HasKey(r => r.MachineId);
+        b.Property(r => r.Detail).HasMaxLength(500);
+        b.Property(r => r.OsBuild).HasMaxLength(64);
+        b.Property(r => r.ImageId).HasMaxLength(64);
+        b.Property(r => r.ImageVersion).HasMaxLength(64);
+        b.Property(r => r.ImageSha256).HasMaxLength(64);
+        b.Property(r => r.AttestedHostname).HasMaxLength(63);
+        b.Property(r => r.AttestedDomain).HasMaxLength(255);
+        b.Property(r => r.SecurityAgent).HasMaxLength(128);
+        b.HasOne<Machine>().WithOne().HasForeignKey<ImagingReport>(r => r.MachineId).OnDelete(DeleteBehavior.Cascade);
     }
 }

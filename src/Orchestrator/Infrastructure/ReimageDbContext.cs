@@ -36,6 +36,14 @@ public sealed class ReimageDbContext(DbContextOptions<ReimageDbContext> options)
 
     public DbSet<AgentCommand> AgentCommands => Set<AgentCommand>();
 
+    public DbSet<EnrolledAgent> Agents => Set<EnrolledAgent>();
+
+    public DbSet<SiteToken> SiteTokens => Set<SiteToken>();
+
+    public DbSet<Imaging.GoldenImage> GoldenImages => Set<Imaging.GoldenImage>();
+
+    public DbSet<Imaging.ImagingReport> ImagingReports => Set<Imaging.ImagingReport>();
+
     public DbSet<Evidence.EvidenceItem> EvidenceItems => Set<Evidence.EvidenceItem>();
 
     public DbSet<Evidence.CustodyTransfer> CustodyTransfers => Set<Evidence.CustodyTransfer>();

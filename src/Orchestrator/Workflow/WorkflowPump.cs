@@ -45,6 +45,9 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
 
         var recoveries = await LoadForUpdateAsync(connection, transaction, results.Select(r => r.MachineId).Distinct().ToArray(), ct);
         var now = clock.GetUtcNow();
+        // A positive verification restores a machine only if it runs the approved golden image (when its profile has one).
+        var verified = results.Where(r => r.Succeeded && r.Step == nameof(Step.Verify)).Select(r => r.MachineId).ToArray();
+        var wrongImage = verified.Length == 0 ? [] : await Imaging.ImageCatalog.MismatchesAsync(connection, transaction, verified, ct);
         var transitions = new List<Transition>();
         foreach (var result in results)
         {
@@ -55,7 +58,8 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
                 continue;
             }
 
-            transitions.Add(result.Succeeded ? Advance(r) : Retry(r, result.Detail, now, options.Value));
+            transitions.Add(result.Succeeded && !wrongImage.ContainsKey(r.MachineId) ? Advance(r)
+                : Retry(r, result.Succeeded ? wrongImage[r.MachineId] : result.Detail, now, options.Value));
             recoveries.Remove(result.MachineId); // one move per machine per batch
         }
 
