@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.TestHost;
 namespace Reimage.Dashboard.Tests;
 
 /// <summary>The whole Dashboard (with its Hangfire server) on a test's own database.</summary>
-public sealed class ReimageApp(string connectionString, string environment = "Development") : WebApplicationFactory<Program>
+public class ReimageApp(string connectionString, string environment = "Development") : WebApplicationFactory<Program>
 {
     public static readonly IPAddress Remote = IPAddress.Parse("10.20.30.40");
 

@@ -1,0 +1,160 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Reimage.Orchestrator.Workflow;
+using Reimage.Tests;
+
+namespace Reimage.Dashboard.Tests.Agents;
+
+/// <summary>Phone-home from task sequences: site-scoped tokens, forward-only reports, golden image enforcement, rate limits.</summary>
+[Collection("Hangfire")]
+public sealed class PhoneHomeApiTests(PostgresFixture postgres)
+{
+    private const string Approved = "3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19";
+    private const string Rogue = "0000000000000000000000000000000000000000000000000000000000000bad";
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Events_MoveImagingForwardOnly_ReplaysAndOtherSitesChangeNothing_AndFirstBootCompletesTheStep()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var (machine, serial, token) = await MachineAtImagingAsync(app, db, "PH");
+        var other = await TestFleet.AddSiteAsync(db, "PH-OTHER");
+        var otherToken = await AgentApiTests.TokenAsync(app, other.Id, "phone-home-tokens");
+
+        var progress60 = await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"progress","percent":60}""");
+        var progress30 = await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"progress","percent":30}""");
+        var started = await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"started"}""");
+        var wrongSite = await PostAsync(app, otherToken, $$"""{"serial":"{{serial}}","event":"first-boot"}""");
+        var unknown = await PostAsync(app, token, """{"serial":"NO-SUCH-SERIAL","event":"started"}""");
+        var stale = await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"applied","timestamp":"2020-01-01T00:00:00Z"}""");
+        var invalid = await PostAsync(app, token, """{"mac":"not-a-mac","event":"rebooted","percent":140}""");
+        var noToken = await app.SendJsonAsync("POST", "/phone-home/v1/events", $$"""{"serial":"{{serial}}","event":"started"}""", anonymous: true);
+        var agentIsNoTaskSequence = await PostAsync(app, await AgentApiTests.EnrolAsync(app, other.Id, "x"), $$"""{"serial":"{{serial}}","event":"started"}""");
+
+        Assert.Equal((202, 200, 200), (progress60.Status, progress30.Status, started.Status));
+        Assert.Contains("ignored", progress30.Body, StringComparison.Ordinal);
+        Assert.Equal((404, 404, 200, 400, 401, 401), (wrongSite.Status, unknown.Status, stale.Status, invalid.Status, noToken.Status, agentIsNoTaskSequence.Status));
+        Assert.Contains("\"mac\"", invalid.Body, StringComparison.Ordinal);
+        Assert.Contains("\"event\"", invalid.Body, StringComparison.Ordinal);
+        Assert.Equal("Progress:60", await TextAsync(db, $"SELECT phase || ':' || percent FROM reimage.imaging_reports WHERE machine_id = '{machine}'"));
+        Assert.Equal("Pending", await TextAsync(db, $"SELECT status FROM reimage.agent_commands WHERE machine_id = '{machine}' AND step = 'Imaging'"));
+
+        var mac = await TextAsync(db, $"SELECT mac_addresses[1] FROM reimage.machines WHERE id = '{machine}'");
+        var firstBoot = await PostAsync(app, token, $$$"""{"mac":"{{{mac.ToLowerInvariant().Replace(':', '-')}}}","event":"first-boot","attestation":{"osBuild":"10.0.22631.4460","imageId":"Win11-Std","imageVersion":"2026.11","imageSha256":"{{{Approved}}}","hostname":"h","domain":"corp"}}""");
+        var replay = await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"first-boot"}""");
+
+        Assert.Equal((202, 200), (firstBoot.Status, replay.Status));
+        // Completed by the first boot (and perhaps already Applied by the server's pump).
+        Assert.Equal("True", await TextAsync(db, $"SELECT status IN ('Completed', 'Applied') AND succeeded FROM reimage.agent_commands WHERE machine_id = '{machine}' AND step = 'Imaging'"));
+    }
+
+    [Fact]
+    public async Task Verification_FailsWhenTheAttestedImageIsNotTheApprovedOne()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var image = await app.SendJsonAsync("POST", "/api/images", $$"""{"name":"Win11-Std","version":"2026.11","sha256":"{{Approved}}"}""");
+        var badImage = await app.SendJsonAsync("POST", "/api/images", """{"name":"","version":"1","sha256":"xyz"}""");
+        var id = JsonDocument.Parse(image.Body).RootElement.GetProperty("id").GetGuid();
+        var approved = await app.SendJsonAsync("POST", $"/api/images/{id}/approve", "");
+        Assert.Equal((201, 400, 200), (image.Status, badImage.Status, approved.Status));
+
+        var good = await MachineAtImagingAsync(app, db, "GI");
+        var bad = await MachineAtImagingAsync(app, db, "GJ");
+        foreach (var (m, sha) in new[] { (good, Approved), (bad, Rogue) })
+        {
+            var sent = await PostAsync(app, m.Token, $$$"""{"serial":"{{{m.Serial}}}","event":"first-boot","attestation":{"imageId":"Win11-Std","imageVersion":"2026.11","imageSha256":"{{{sha}}}"}}""");
+            Assert.Equal(202, sent.Status);
+        }
+
+        // Let the workflow apply the first boots, and complete both verifications as passed: only the approved image may be Restored.
+        var pump = app.Services.GetRequiredService<WorkflowPump>();
+        await pump.ApplyResultsAsync(Ct);
+        await UntilAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE step = 'Verify'", "2");
+        await using (var verify = db.CreateCommand("UPDATE reimage.agent_commands SET status = 'Completed', succeeded = true, completed_at = now(), deliveries = 1 WHERE step = 'Verify' AND status = 'Pending'"))
+        {
+            Assert.Equal(2, await verify.ExecuteNonQueryAsync(Ct));
+        }
+
+        await pump.ApplyResultsAsync(Ct);
+        await UntilAsync(db, "SELECT count(*) FROM reimage.agent_commands WHERE step = 'Verify' AND status = 'Completed'", "0");
+
+        Assert.Equal("Restored", await TextAsync(db, $"SELECT state FROM reimage.recoveries WHERE machine_id = '{good.Machine}'"));
+        Assert.Equal("InProgress:Verify:2", await TextAsync(db, $"SELECT state || ':' || step || ':' || attempt FROM reimage.recoveries WHERE machine_id = '{bad.Machine}'"));
+        Assert.Contains("is not the approved Win11-Std 2026.11", await TextAsync(db,
+            $"SELECT detail FROM reimage.machine_events WHERE machine_id = '{bad.Machine}' ORDER BY id DESC LIMIT 1"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PhoneHome_IsRateLimitedPerToken_With429AndRetryAfter()
+    {
+        await using var app = new RateLimitedApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var (_, serial, token) = await MachineAtImagingAsync(app, db, "RL");
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 5; i++)
+        {
+            statuses.Add((await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"progress","percent":{{10 + i}}}""")).Status);
+        }
+
+        Assert.Equal([202, 202, 202, 429, 429], statuses);
+    }
+
+    private sealed class RateLimitedApp(string connectionString) : ReimageApp(connectionString)
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("Reimage:Agents:PhoneHomePerMinute", "3");
+        }
+    }
+
+    private static async Task<(Guid Machine, string Serial, string Token)> MachineAtImagingAsync(ReimageApp app, NpgsqlDataSource db, string code)
+    {
+        var site = await TestFleet.AddSiteAsync(db, code, imagingSlots: 5);
+        var machine = (await TestFleet.AddMachinesAsync(db, site, 1))[0];
+        await using (var profile = db.CreateCommand($"UPDATE reimage.machines SET image_profile = 'Win11-Std' WHERE id = '{machine}'"))
+        {
+            await profile.ExecuteNonQueryAsync(Ct);
+        }
+
+        await TestFleet.LaunchWaveAsync(db, "Imaging " + code, [machine]);
+        await TestFleet.Dispatcher(db).DispatchAsync(Ct);
+        // The boot step's agent result, as a site agent would report it.
+        await using (var booted = db.CreateCommand($"UPDATE reimage.agent_commands SET status = 'Completed', succeeded = true, completed_at = now(), deliveries = 1 WHERE machine_id = '{machine}'"))
+        {
+            await booted.ExecuteNonQueryAsync(Ct);
+        }
+
+        // Applied by this call, or by the server's own pump job if it got there first (it runs in the background).
+        await app.Services.GetRequiredService<WorkflowPump>().ApplyResultsAsync(Ct);
+        await UntilAsync(db, $"SELECT step FROM reimage.recoveries WHERE machine_id = '{machine}'", "Imaging");
+        var serial = await TextAsync(db, $"SELECT serial_number FROM reimage.machines WHERE id = '{machine}'");
+        return (machine, serial, await AgentApiTests.TokenAsync(app, site.Id, "phone-home-tokens"));
+    }
+
+    /// <summary>Waits (at most 10 s) for the server's background pump, which may apply a result before the test's own call does.</summary>
+    private static async Task UntilAsync(NpgsqlDataSource db, string sql, string expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string actual;
+        while ((actual = await TextAsync(db, sql)) != expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.Equal(expected, actual);
+    }
+
+    private static Task<(int Status, string Body)> PostAsync(ReimageApp app, string token, string json) =>
+        app.SendJsonAsync("POST", "/phone-home/v1/events", json, bearer: token);
+
+    private static async Task<string> TextAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        return Convert.ToString(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+}
