@@ -34,6 +34,9 @@ public sealed class AgentSettings
     public double SimulationSpeed { get; set; } = 60;
 
     public string? SimulationJournal { get; set; }
+
+    /// <summary>Whether the simulated fleet fails now and then (its configured rates), or never (for exact drills).</summary>
+    public bool SimulationFailures { get; set; } = true;
 }
 
 /// <summary>Exit codes the service manager and the install scripts rely on.</summary>

@@ -12,7 +12,8 @@ public static class DriverRegistration
         {
             builder.Services.AddSingleton<IMachineDriver>(sp =>
             {
-                var fleet = new SimulatedFleet(new SimulatedFleetOptions { Speed = settings.SimulationSpeed }, sp.GetRequiredService<TimeProvider>());
+                var steps = new SimulatedFleetOptions().Steps.ToDictionary(s => s.Key, s => settings.SimulationFailures ? s.Value : s.Value with { FailureRate = 0 });
+                var fleet = new SimulatedFleet(new SimulatedFleetOptions { Speed = settings.SimulationSpeed, Steps = steps }, sp.GetRequiredService<TimeProvider>());
                 return settings.SimulationJournal is null ? fleet : new JournalingDriver(fleet, settings.SimulationJournal);
             });
             return builder;

@@ -8,7 +8,7 @@ namespace Reimage.Agents.Simulation;
 /// </summary>
 public sealed class JournalingDriver(IMachineDriver inner, string path) : IMachineDriver, IDisposable
 {
-    private readonly StreamWriter _journal = new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+    private readonly StreamWriter _journal = Open(path);
     private readonly Lock _gate = new();
 
     public Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken ct)
@@ -22,4 +22,10 @@ public sealed class JournalingDriver(IMachineDriver inner, string path) : IMachi
     }
 
     public void Dispose() => _journal.Dispose();
+
+    private static StreamWriter Open(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+    }
 }

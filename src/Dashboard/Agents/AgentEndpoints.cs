@@ -33,6 +33,9 @@ public sealed class AgentOptions
     /// <summary>Phone-home events accepted per token per minute (then 429 with Retry-After).</summary>
     public int PhoneHomePerMinute { get; set; } = 600;
 
+    /// <summary>An agent not heard from for this long is shown offline.</summary>
+    public TimeSpan OfflineAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Enrolment attempts per client address per minute.</summary>
     public int EnrolPerMinute { get; set; } = 10;
 }
@@ -156,7 +159,8 @@ public static class AgentEndpoints
             IssueAsync(registry, id, TokenPurpose.Enrolment, user, TimeSpan.FromHours(Math.Clamp(body?.ValidHours ?? 24, 1, 24 * 14)), ct));
         lead.MapPost("/sites/{id:guid}/phone-home-tokens", (Guid id, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
             IssueAsync(registry, id, TokenPurpose.PhoneHome, user, null, ct));
-        lead.MapGet("/agents", (AgentRegistry registry, CancellationToken ct) => registry.ListAsync(ct));
+        lead.MapGet("/agents", (AgentRegistry registry, Microsoft.Extensions.Options.IOptions<AgentOptions> options, CancellationToken ct) =>
+            registry.ListAsync(options.Value.OfflineAfter, ct));
         lead.MapPost("/agents/{id:guid}/revoke", async (Guid id, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
             await registry.RevokeAsync(id, user.Identity?.Name ?? "unknown", ct) ? Results.Ok(new { agent = id, result = "revoked" })
                 : Results.NotFound(new { error = $"no active agent {id}" }));

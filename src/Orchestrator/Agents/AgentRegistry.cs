@@ -23,9 +23,6 @@ public sealed class AgentRegistry(NpgsqlDataSource db, TimeProvider clock)
     public const string EnrolmentPrefix = "ren";
     public const string PhoneHomePrefix = "rph";
 
-    /// <summary>An agent not heard from for this long is shown offline; its leases lapse and its commands go to the step's policy.</summary>
-    public static readonly TimeSpan OfflineAfter = TimeSpan.FromMinutes(2);
-
     public async Task<(string Token, DateTimeOffset? ExpiresAt)> IssueTokenAsync(Guid siteId, TokenPurpose purpose, string createdBy, TimeSpan? lifetime, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
@@ -181,7 +178,8 @@ public sealed class AgentRegistry(NpgsqlDataSource db, TimeProvider clock)
         return await reader.ReadAsync(ct) && Secrets.Matches(secret, reader.GetFieldValue<byte[]>(1)) ? reader.GetGuid(0) : null;
     }
 
-    public async Task<IReadOnlyList<AgentStatus>> ListAsync(CancellationToken ct)
+    /// <summary>All agents; one not heard from for <paramref name="offlineAfter"/> is shown offline (its leases lapse meanwhile and its commands go to another agent of the site, or to the step's timeout policy).</summary>
+    public async Task<IReadOnlyList<AgentStatus>> ListAsync(TimeSpan offlineAfter, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var select = db.CreateCommand(
@@ -197,7 +195,7 @@ public sealed class AgentRegistry(NpgsqlDataSource db, TimeProvider clock)
             DateTimeOffset? revoked = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8);
             agents.Add(new AgentStatus(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), seen, reader.GetInt32(7),
-                Online: revoked is null && seen is not null && now - seen < OfflineAfter, revoked));
+                Online: revoked is null && seen is not null && now - seen < offlineAfter, revoked));
         }
 
         return agents;

@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Npgsql;
+using Reimage.Dashboard.Tests.Reliability;
+using Reimage.Orchestrator.Audit;
+using Reimage.Tests;
+
+namespace Reimage.Dashboard.Tests.Agents;
+
+/// <summary>
+/// The real site agent process, enrolled against the real server process, over HTTP on loopback: it drives simulated
+/// machines from Queued to Restored, never touches another site's, and survives minutes cut off from the server
+/// without carrying out a command twice or having a result counted twice.
+/// </summary>
+[Collection("Hangfire")]
+public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "reimage-agent-" + Guid.NewGuid().ToString("N")[..8]);
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task EnrolledAgentProcess_DrivesItsSitesMachinesToRestored_AndLeavesOtherSitesAlone()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        var site = await TestFleet.AddSiteAsync(db, "AGENT", imagingSlots: 20);
+        var other = await TestFleet.AddSiteAsync(db, "ELSEWHERE", imagingSlots: 20);
+        var mine = await TestFleet.AddMachinesAsync(db, site, 40);
+        await TestFleet.LaunchWaveAsync(db, "Agents", [.. mine, .. await TestFleet.AddMachinesAsync(db, other, 5)]);
+        var log = new List<string>();
+        var (server, port) = await StartServerAsync(connectionString, log);
+        using var _ = server;
+        Process? agent = null;
+        try
+        {
+            var token = await EnrolmentTokenAsync(port, site.Id);
+            agent = ReimageProcess.StartAgent(AgentEnvironment(port, token), log);
+
+            await WaitForAsync(() => CountAsync(db, $"SELECT count(*) FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id WHERE m.site_id = '{site.Id}' AND r.state = 'Restored'"),
+                n => n == 40, TimeSpan.FromMinutes(3), log, agent, server);
+
+            var journal = await File.ReadAllLinesAsync(Path.Combine(_root, "journal.csv"), Ct);
+            Assert.Equal(journal.Length, journal.Select(l => l.Split(',')[0]).Distinct().Count());
+            Assert.Equal(40 * 3, journal.Length); // network boot, imaging, verification: each once
+            Assert.All(journal, l => Assert.StartsWith("AGENT-", l.Split(',')[2], StringComparison.Ordinal));
+            Assert.Equal(0L, await CountAsync(db, $"SELECT count(*) FROM reimage.agent_commands WHERE site_id = '{other.Id}' AND deliveries > 0"));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_root, "data", "credential.json")));
+            }
+
+            Assert.DoesNotContain(log, l => l.Contains(token, StringComparison.Ordinal)); // the token is a secret: never logged
+            Assert.True((await AuditVerifier.VerifyAsync(db, Ct)).Intact);
+        }
+        finally
+        {
+            await StopAsync(agent);
+            await StopAsync(server);
+        }
+    }
+
+    [Fact]
+    public async Task AgentCutOffForMinutes_CarriesOutNothingTwice_AndEachQueuedResultCountsOnce()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        var site = await TestFleet.AddSiteAsync(db, "CUT", imagingSlots: 12);
+        await TestFleet.LaunchWaveAsync(db, "Cut off", await TestFleet.AddMachinesAsync(db, site, 36));
+        var log = new List<string>();
+        var (server, port) = await StartServerAsync(connectionString, log);
+        using var _ = server;
+        await using var proxy = new CutoffProxy(port);
+        Process? agent = null;
+        try
+        {
+            var token = await EnrolmentTokenAsync(port, site.Id);
+            agent = ReimageProcess.StartAgent(AgentEnvironment(proxy.Port, token, speed: 150), log);
+            await WaitForAsync(() => CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'Restored'"), n => n >= 6, TimeSpan.FromMinutes(2), log, agent, server);
+
+            proxy.Cut();
+            var cutAt = DateTime.UtcNow;
+            // While the line is down the agent finishes what it holds and keeps the results; its leases lapse on the server.
+            await WaitForAsync(() => CountAsync(db, "SELECT count(*) FROM reimage.agent_commands WHERE status = 'Leased' AND lease_expires_at > now()"),
+                n => n == 0, TimeSpan.FromMinutes(1), log);
+            using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") })
+            {
+                await WaitForAsync(async () => (await http.GetFromJsonAsync<JsonElement>("/api/agents", Ct))[0].GetProperty("online").GetBoolean() ? 1 : 0,
+                    online => online == 0, TimeSpan.FromMinutes(1), log);
+            }
+
+            var remaining = TimeSpan.FromMinutes(2) - (DateTime.UtcNow - cutAt);
+            if (remaining > TimeSpan.Zero)
+            {
+                await Task.Delay(remaining, Ct); // the rest of the outage: two minutes in all
+            }
+
+            proxy.Restore();
+            await WaitForAsync(() => CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'Restored'"), n => n == 36, TimeSpan.FromMinutes(3), log, agent, server);
+
+            var journal = await File.ReadAllLinesAsync(Path.Combine(_root, "journal.csv"), Ct);
+            Assert.Equal(36 * 3, journal.Length);
+            Assert.Equal(journal.Length, journal.Select(l => l.Split(',')[0]).Distinct().Count());
+            Assert.Equal(36L * 3, await CountAsync(db, "SELECT count(*) FROM reimage.agent_commands WHERE status = 'Applied'"));
+            Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM reimage.agent_commands WHERE status <> 'Applied'"));
+            Assert.True(await CountAsync(db, "SELECT count(*) FROM reimage.agent_commands WHERE deliveries > 1") > 0, "some commands were offered again after their lease lapsed");
+            // Planned, Queued, NetworkBoot, Imaging, Verify, Restored: six transitions a machine, none twice.
+            Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM (SELECT machine_id FROM reimage.machine_events WHERE kind = 'transition' GROUP BY machine_id HAVING count(*) <> 6) x"));
+            Assert.True((await AuditVerifier.VerifyAsync(db, Ct)).Intact);
+        }
+        finally
+        {
+            await StopAsync(agent);
+            await StopAsync(server);
+        }
+    }
+
+    private Dictionary<string, string> AgentEnvironment(int port, string token, double speed = 600) => new()
+    {
+        ["Agent__Server"] = $"http://127.0.0.1:{port}",
+        ["Agent__AllowInsecureHttp"] = "true",
+        ["Agent__EnrolmentToken"] = token,
+        ["Agent__Name"] = "test-agent",
+        ["Agent__Driver"] = "simulated",
+        ["Agent__SimulationSpeed"] = speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Agent__SimulationFailures"] = "false",
+        ["Agent__SimulationJournal"] = Path.Combine(_root, "journal.csv"),
+        ["Agent__DataDirectory"] = Path.Combine(_root, "data"),
+        ["Agent__LongPoll"] = "00:00:02",
+        ["Agent__HeartbeatInterval"] = "00:00:02",
+    };
+
+    private static async Task<(Process Server, int Port)> StartServerAsync(string connectionString, List<string> log)
+    {
+        var port = FreePort();
+        var server = ReimageProcess.Start(connectionString, log, $"http://127.0.0.1:{port}", demo: false, new Dictionary<string, string>
+        {
+            ["Reimage__Agents__Lease"] = "00:00:05",
+            ["Reimage__Agents__OfflineAfter"] = "00:00:15",
+        });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
+        await WaitForAsync(async () =>
+        {
+            try
+            {
+                return (long)(await http.GetAsync("/healthz", Ct)).StatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return 0;
+            }
+        }, status => status == 200, TimeSpan.FromMinutes(1), log);
+        return (server, port);
+    }
+
+    private static async Task<string> EnrolmentTokenAsync(int port, Guid site)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var response = await http.PostAsJsonAsync($"/api/sites/{site}/enrolment-tokens", new { validHours = 1 }, Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;
+    }
+
+    private static async Task WaitForAsync(Func<Task<long>> read, Func<long, bool> done, TimeSpan patience, List<string> log, params Process?[] alive)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        long value;
+        while (!done(value = await read()))
+        {
+            if (DateTime.UtcNow > deadline || alive.Any(p => p is { HasExited: true }))
+            {
+                string tail;
+                lock (log)
+                {
+                    tail = string.Join("\n", log.TakeLast(40));
+                }
+
+                Assert.Fail($"Still {value} after {patience}. Last log lines:\n{tail}");
+            }
+
+            await Task.Delay(250, Ct);
+        }
+    }
+
+    private static async Task<long> CountAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task StopAsync(Process? process)
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}
