@@ -1,3 +1,4 @@
+using Reimage.Dashboard.Accounts;
 using Reimage.Dashboard.Components;
 using Reimage.Dashboard.Demo;
 using Reimage.Dashboard.Agents;
@@ -29,6 +30,7 @@ catch (PostgresNotFoundException e)
 
 builder.AddReimageWorkflow();
 builder.AddDashboardSecurity();
+builder.AddAccountLimits();
 builder.AddTelemetry();
 builder.AddFleet();
 builder.AddSites();
@@ -42,6 +44,7 @@ builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 
 var app = builder.Build();
 await app.Services.MigrateReimageDatabaseAsync(TimeSpan.FromMinutes(2), app.Lifetime.ApplicationStopping);
+await app.Services.EnsureAccountsAsync(demo, app.Lifetime.ApplicationStopping);
 
 if (!app.Environment.IsDevelopment())
 {
@@ -49,14 +52,18 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseAuthentication();
+app.UsePasswordChangeGate();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseAntiforgery();
 
 // Static assets are public. Grouped so that the development-time fallback MapStaticAssets adds is covered too.
 app.MapGroup("").AllowAnonymous().MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.Lead);
+// Every page names its own policy on top of this one (which also covers the circuit's hub); the sign-in page and
+// the error pages are the anonymous ones.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.SignedIn);
 app.MapOps();
+app.MapAccountApi();
 app.MapImportApi();
 app.MapWaveApi();
 app.MapHandsOnApi();

@@ -6,21 +6,60 @@ using Microsoft.AspNetCore.TestHost;
 
 namespace Reimage.Dashboard.Tests;
 
-/// <summary>The whole Dashboard (with its Hangfire server) on a test's own database.</summary>
+/// <summary>
+/// The whole Dashboard (with its Hangfire server) on a test's own database. Requests "from this machine"
+/// (<see cref="IPAddress.Loopback"/>) are signed in as the admin (who has every lead right), through the real
+/// sign-in endpoint and cookie; requests from <see cref="Remote"/> carry no cookie.
+/// </summary>
 public class ReimageApp(string connectionString, string environment = "Development") : WebApplicationFactory<Program>
 {
     public static readonly IPAddress Remote = IPAddress.Parse("10.20.30.40");
+
+    /// <summary>The first admin's password, from configuration (so it is not a one-time password).</summary>
+    public const string AdminPassword = "test-admin-password-2026";
+
+    private readonly Dictionary<string, string> _cookies = [];
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);
         builder.UseSetting("ConnectionStrings:Reimage", connectionString);
+        builder.UseSetting("Reimage:Security:InitialAdminPassword", AdminPassword);
         builder.UseSetting("Reimage:Workflow:RetryBackoff", "00:00:00");
     }
 
-    /// <summary>Sends a request as if from <paramref name="from"/> (the test server has no real socket).</summary>
-    public async Task<(int Status, string Body)> SendAsync(string method, string path, IPAddress from, Action<HttpContext>? configure = null, string? body = null)
+    /// <summary>Signs <paramref name="user"/> in through <c>POST /api/account/login</c> and returns the cookie to send.</summary>
+    public async Task<string> CookieAsync(string user = "admin", string password = AdminPassword)
     {
+        if (_cookies.TryGetValue(user, out var known))
+        {
+            return known;
+        }
+
+        var json = System.Text.Json.JsonSerializer.Serialize(new { userName = user, password });
+        var context = await Server.SendAsync(c =>
+        {
+            c.Request.Method = "POST";
+            c.Request.Path = "/api/account/login";
+            c.Connection.RemoteIpAddress = IPAddress.Loopback;
+            c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+            c.Request.ContentType = "application/json";
+            c.Request.ContentLength = json.Length;
+            c.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(new HasBody(true));
+        });
+        if (context.Response.StatusCode != 200)
+        {
+            throw new InvalidOperationException($"{user} could not sign in: {context.Response.StatusCode}");
+        }
+
+        var cookie = context.Response.Headers.SetCookie.Select(c => c!.Split(';')[0]).Single(c => c.StartsWith("reimage=", StringComparison.Ordinal));
+        return _cookies[user] = cookie;
+    }
+
+    /// <summary>Sends a request as if from <paramref name="from"/> (the test server has no real socket); from loopback, signed in as the admin.</summary>
+    public async Task<(int Status, string Body)> SendAsync(string method, string path, IPAddress from, Action<HttpContext>? configure = null, string? body = null, string? asUser = null)
+    {
+        var cookie = asUser is not null ? _cookies[asUser] : IPAddress.IsLoopback(from) ? await CookieAsync() : null;
         var context = await Server.SendAsync(c =>
         {
             c.Request.Method = method;
@@ -28,6 +67,11 @@ public class ReimageApp(string connectionString, string environment = "Developme
             c.Request.Path = query < 0 ? path : path[..query];
             c.Request.QueryString = query < 0 ? QueryString.Empty : new QueryString(path[query..]);
             c.Connection.RemoteIpAddress = from;
+            if (cookie is not null)
+            {
+                c.Request.Headers.Cookie = cookie;
+            }
+
             if (body is not null)
             {
                 c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body));
@@ -46,8 +90,8 @@ public class ReimageApp(string connectionString, string environment = "Developme
     /// local operator (loopback) does not sign the request in.
     /// </remarks>
     public Task<(int Status, string Body)> SendJsonAsync(string method, string path, string json, IReadOnlyDictionary<string, string>? headers = null,
-        string? bearer = null, bool anonymous = false) =>
-        SendAsync(method, path, anonymous || bearer is not null ? Remote : IPAddress.Loopback, c =>
+        string? bearer = null, bool anonymous = false, string? asUser = null) =>
+        SendAsync(method, path, anonymous || bearer is not null ? Remote : IPAddress.Loopback, asUser: asUser, configure: c =>
         {
             c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
             c.Request.ContentType = json.Length == 0 ? null : "application/json";

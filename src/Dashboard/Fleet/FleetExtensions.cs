@@ -17,17 +17,26 @@ public static class FleetExtensions
     }
 
     /// <summary>
-    /// The Hangfire Dashboard at <c>/hangfire</c>, behind the Lead policy; Hangfire's own filter additionally
-    /// insists on a local request until sign-in lands.
+    /// The Hangfire Dashboard at <c>/hangfire</c>, for leads and admins only: the endpoint's policy, and Hangfire's own
+    /// filter checking the same roles (its dashboard would otherwise let anyone local in).
     /// </summary>
     public static WebApplication MapJobsDashboard(this WebApplication app)
     {
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new LocalRequestsOnlyAuthorizationFilter()],
+            Authorization = [new LeadsOnly()],
             DisplayStorageConnectionString = false,
             DashboardTitle = "Reimage jobs",
         }).RequireAuthorization(Policies.Lead);
         return app;
+    }
+
+    private sealed class LeadsOnly : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context)
+        {
+            var user = context.GetHttpContext().User;
+            return user.IsInRole(Accounts.Roles.Lead) || user.IsInRole(Accounts.Roles.Admin);
+        }
     }
 }

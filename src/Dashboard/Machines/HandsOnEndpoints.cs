@@ -1,4 +1,5 @@
 using Npgsql;
+using Reimage.Dashboard.Accounts;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Orchestrator.Evidence;
 using Reimage.Orchestrator.Workflow;
@@ -15,8 +16,14 @@ public static class HandsOnEndpoints
     /// </summary>
     public static WebApplication MapHandsOnApi(this WebApplication app)
     {
-        app.MapPost("/api/machines/{id:guid}/steps/{step}/complete", async (Guid id, string step, HandsOnCompletion body, HttpRequest request, HandsOnSteps steps, CancellationToken ct) =>
+        app.MapPost("/api/machines/{id:guid}/steps/{step}/complete", async (Guid id, string step, HandsOnCompletion body, HttpRequest request, HandsOnSteps steps,
+            SiteScope scope, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
         {
+            if (!await scope.MayActOnMachineAsync(user, id, ct))
+            {
+                return SiteScope.OutsideYourSites();
+            }
+
             var key = request.Headers["Idempotency-Key"].ToString();
             if (string.IsNullOrWhiteSpace(key) || key.Length > 128)
             {
@@ -36,10 +43,15 @@ public static class HandsOnEndpoints
 
             var result = await steps.CompleteAsync(id, parsed, body, key, ct);
             return Results.Text(result.Json, "application/json", statusCode: result.StatusCode);
-        }).RequireAuthorization(Policies.Lead);
+        }).RequireAuthorization(Policies.Technician);
 
-        app.MapGet("/api/machines/{id:guid}/custody", async (Guid id, NpgsqlDataSource db, CancellationToken ct) =>
+        app.MapGet("/api/machines/{id:guid}/custody", async (Guid id, NpgsqlDataSource db, SiteScope scope, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
         {
+            if (!await scope.MayActOnMachineAsync(user, id, ct))
+            {
+                return SiteScope.OutsideYourSites();
+            }
+
             await using var command = db.CreateCommand(
                 """
                 SELECT coalesce(json_agg(json_build_object(
@@ -52,10 +64,15 @@ public static class HandsOnEndpoints
                 """);
             command.Parameters.AddWithValue("id", id);
             return Results.Text((string)(await command.ExecuteScalarAsync(ct))!, "application/json");
-        }).RequireAuthorization(Policies.Lead);
+        }).RequireAuthorization(Policies.Technician);
 
-        app.MapPost("/api/evidence/{id:guid}/transfers", async (Guid id, CustodyHandover body, Custody custody, CancellationToken ct) =>
+        app.MapPost("/api/evidence/{id:guid}/transfers", async (Guid id, CustodyHandover body, Custody custody, SiteScope scope, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
         {
+            if (!await scope.MayActOnEvidenceAsync(user, id, ct))
+            {
+                return SiteScope.OutsideYourSites();
+            }
+
             var errors = new Dictionary<string, string[]>();
             foreach (var (field, value) in new[] { ("from", body.From), ("to", body.To), ("location", body.Location) })
             {
@@ -82,7 +99,7 @@ public static class HandsOnEndpoints
                 "no such evidence item" => Results.NotFound(new { error = refusal }),
                 _ => Results.Conflict(new { error = refusal }),
             };
-        }).RequireAuthorization(Policies.Lead);
+        }).RequireAuthorization(Policies.Technician);
 
         app.MapGet("/api/evidence/export", async (string? site, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "case")] string? caseNumber, Custody custody, CancellationToken ct) =>
         {

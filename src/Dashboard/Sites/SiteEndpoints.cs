@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using Reimage.Dashboard.Accounts;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Scheduling;
@@ -34,13 +35,14 @@ public static class SiteEndpoints
     public static WebApplicationBuilder AddSites(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<SiteQuery>();
+        builder.Services.AddSingleton<SiteScope>();
         return builder;
     }
 
     public static WebApplication MapSiteApi(this WebApplication app)
     {
         var api = app.MapGroup("/api").RequireAuthorization(Policies.Lead);
-        api.MapGet("/sites", (SiteQuery query, CancellationToken ct) => query.ListAsync(ct));
+        app.MapGet("/api/sites", (SiteQuery query, CancellationToken ct) => query.ListAsync(ct)).RequireAuthorization(Policies.Executive);
 
         api.MapPut("/sites/{id:guid}/capacity", async (Guid id, SiteCapacityChange body, IDbContextFactory<ReimageDbContext> contexts, WorkflowKick kick, CancellationToken ct) =>
         {
@@ -158,11 +160,14 @@ public static class SiteEndpoints
                 return Results.Ok(new { delivery = id, result = received ? "received" : "already received" });
             }));
 
-        api.MapGet("/technicians/{id:guid}/queue", (Guid id, TechnicianWork work, CancellationToken ct) => work.QueueAsync(id, ct));
-        api.MapPost("/machines/{id:guid}/claim", (Guid id, TechnicianChoice body, TechnicianWork work, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
-            Answer(work.ClaimAsync(id, body.TechnicianId, ActorOf(user, http), ct)));
-        api.MapPost("/machines/{id:guid}/release", (Guid id, TechnicianChoice body, TechnicianWork work, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
-            Answer(work.ReleaseAsync(id, body.TechnicianId, ActorOf(user, http), body.Reason, ct)));
+        // Technicians' own calls: allowed to technicians of the machine's (or technician's) site, and to leads.
+        var crew = app.MapGroup("/api").RequireAuthorization(Policies.Technician);
+        crew.MapGet("/technicians/{id:guid}/queue", async (Guid id, TechnicianWork work, SiteScope scope, ClaimsPrincipal user, CancellationToken ct) =>
+            await scope.MayActOnTechnicianAsync(user, id, ct) ? Results.Ok(await work.QueueAsync(id, ct)) : SiteScope.OutsideYourSites());
+        crew.MapPost("/machines/{id:guid}/claim", async (Guid id, TechnicianChoice body, TechnicianWork work, SiteScope scope, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+            await scope.MayActOnMachineAsync(user, id, ct) ? await Answer(work.ClaimAsync(id, body.TechnicianId, ActorOf(user, http), ct)) : SiteScope.OutsideYourSites());
+        crew.MapPost("/machines/{id:guid}/release", async (Guid id, TechnicianChoice body, TechnicianWork work, SiteScope scope, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+            await scope.MayActOnMachineAsync(user, id, ct) ? await Answer(work.ReleaseAsync(id, body.TechnicianId, ActorOf(user, http), body.Reason, ct)) : SiteScope.OutsideYourSites());
         api.MapPost("/machines/{id:guid}/reassign", (Guid id, TechnicianChoice body, TechnicianWork work, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
             Answer(work.ReassignAsync(id, body.TechnicianId, ActorOf(user, http), ct)));
 

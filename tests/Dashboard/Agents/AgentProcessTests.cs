@@ -85,7 +85,7 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
             // While the line is down the agent finishes what it holds and keeps the results; its leases lapse on the server.
             await WaitForAsync(() => CountAsync(db, "SELECT count(*) FROM reimage.agent_commands WHERE status = 'Leased' AND lease_expires_at > now()"),
                 n => n == 0, TimeSpan.FromMinutes(1), log);
-            using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") })
+            using (var http = await SignedInAsync(port))
             {
                 await WaitForAsync(async () => (await http.GetFromJsonAsync<JsonElement>("/api/agents", Ct))[0].GetProperty("online").GetBoolean() ? 1 : 0,
                     online => online == 0, TimeSpan.FromMinutes(1), log);
@@ -139,6 +139,7 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         {
             ["Reimage__Agents__Lease"] = "00:00:05",
             ["Reimage__Agents__OfflineAfter"] = "00:00:15",
+            ["Reimage__Security__InitialAdminPassword"] = ReimageApp.AdminPassword,
         });
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
         await WaitForAsync(async () =>
@@ -155,9 +156,18 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         return (server, port);
     }
 
+    /// <summary>A lead's HTTP client: signed in as the admin through the real sign-in endpoint, cookie kept.</summary>
+    private static async Task<HttpClient> SignedInAsync(int port)
+    {
+        var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var login = await http.PostAsJsonAsync("/api/account/login", new { userName = "admin", password = ReimageApp.AdminPassword }, Ct);
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        return http;
+    }
+
     private static async Task<string> EnrolmentTokenAsync(int port, Guid site)
     {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var http = await SignedInAsync(port);
         using var response = await http.PostAsJsonAsync($"/api/sites/{site}/enrolment-tokens", new { validHours = 1 }, Ct);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;

@@ -61,25 +61,25 @@ public sealed partial class OpsAndSecurityTests(PostgresFixture postgres)
     }
 
     [Theory]
-    [InlineData("GET", "/")]
-    [InlineData("GET", "/import")]
-    [InlineData("GET", "/hangfire")]
-    [InlineData("POST", "/api/import")]
-    [InlineData("GET", "/waves")]
-    [InlineData("GET", "/failures")]
-    [InlineData("GET", "/api/waves")]
-    [InlineData("POST", "/api/machines/actions")]
-    [InlineData("POST", "/api/machines/0192f1d4-7d1e-7c3a-9b7e-1f2a3b4c5d6e/steps/RemoveDrive/complete")]
-    [InlineData("GET", "/api/machines/0192f1d4-7d1e-7c3a-9b7e-1f2a3b4c5d6e/custody")]
-    public async Task RemoteCaller_IsTurnedAway_EvenWithASpoofedForwardedFor(string method, string path)
+    [InlineData("GET", "/", 302)]
+    [InlineData("GET", "/import", 302)]
+    [InlineData("GET", "/hangfire", 401)]
+    [InlineData("POST", "/api/import", 401)]
+    [InlineData("GET", "/waves", 302)]
+    [InlineData("GET", "/failures", 302)]
+    [InlineData("GET", "/api/waves", 401)]
+    [InlineData("POST", "/api/machines/actions", 401)]
+    [InlineData("POST", "/api/machines/0192f1d4-7d1e-7c3a-9b7e-1f2a3b4c5d6e/steps/RemoveDrive/complete", 401)]
+    [InlineData("GET", "/api/machines/0192f1d4-7d1e-7c3a-9b7e-1f2a3b4c5d6e/custody", 401)]
+    public async Task AnonymousCaller_IsTurnedAway_EvenFromThisMachineOrWithASpoofedForwardedFor(string method, string path, int expected)
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
 
-        var plain = await app.SendAsync(method, path, ReimageApp.Remote);
+        var remote = await app.SendAsync(method, path, ReimageApp.Remote);
         var spoofed = await app.SendAsync(method, path, ReimageApp.Remote, c => c.Request.Headers["X-Forwarded-For"] = "127.0.0.1");
+        var local = await app.SendAsync(method, path, ReimageApp.Remote, c => c.Connection.RemoteIpAddress = IPAddress.Loopback);
 
-        Assert.Equal(401, plain.Status);
-        Assert.Equal(401, spoofed.Status);
+        Assert.Equal((expected, expected, expected), (remote.Status, spoofed.Status, local.Status));
     }
 
     [Theory]
@@ -88,7 +88,9 @@ public sealed partial class OpsAndSecurityTests(PostgresFixture postgres)
     [InlineData("/hangfire")]
     [InlineData("/waves")]
     [InlineData("/failures")]
-    public async Task LocalOperator_GetsThePages(string path)
+    [InlineData("/sites")]
+    [InlineData("/agents")]
+    public async Task SignedInAdmin_GetsThePages(string path)
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
 

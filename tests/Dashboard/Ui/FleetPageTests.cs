@@ -35,6 +35,7 @@ public sealed class FleetPageTests(PostgresFixture postgres)
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(Browsers.Options);
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        await Browsers.SignInAsync(page, baseUrl, "admin", ReimageApp.AdminPassword);
         await page.GotoAsync(baseUrl + "/");
         await page.WaitForSelectorAsync("section.fleet[data-interactive]"); // the circuit is live
 
@@ -77,6 +78,7 @@ public sealed class WavesPageTests(PostgresFixture postgres)
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(Browsers.Options);
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1366, Height = 900 } });
+        await Browsers.SignInAsync(page, baseUrl, "admin", ReimageApp.AdminPassword);
         await page.GotoAsync(baseUrl + "/waves");
         await page.WaitForSelectorAsync("section.waves[data-interactive]");
 
@@ -86,7 +88,7 @@ public sealed class WavesPageTests(PostgresFixture postgres)
         await page.GetByTestId("wave-launch").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("wave-row")).ToContainTextAsync("Launched");
-        await Assertions.Expect(page.GetByTestId("wave-row")).ToContainTextAsync("local-operator");
+        await Assertions.Expect(page.GetByTestId("wave-row")).ToContainTextAsync("admin");
         await Assertions.Expect(page.GetByTestId("wave-row")).ToContainTextAsync("Queued 5");
         Directory.CreateDirectory(Browsers.ScreenshotDirectory);
         await page.ScreenshotAsync(new() { Path = Path.Combine(Browsers.ScreenshotDirectory, "waves-desktop.png") });
@@ -97,6 +99,16 @@ public sealed class WavesPageTests(PostgresFixture postgres)
 public static class Browsers
 {
     public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    /// <summary>Signs in through the real sign-in page (a plain form post, no circuit needed).</summary>
+    public static async Task SignInAsync(IPage page, string baseUrl, string user, string password)
+    {
+        await page.GotoAsync(baseUrl + "/account/login");
+        await page.GetByTestId("login-user").FillAsync(user);
+        await page.GetByTestId("login-password").FillAsync(password);
+        await page.GetByTestId("login-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync(user);
+    }
 
     public static BrowserTypeLaunchOptions Options { get; } = new()
     {

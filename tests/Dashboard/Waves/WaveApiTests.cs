@@ -35,7 +35,7 @@ public sealed class WaveApiTests(PostgresFixture postgres)
         Assert.Contains("\"machines\":6", launched.Body, StringComparison.Ordinal);
         var view = JsonDocument.Parse(list.Body).RootElement[0];
         Assert.Equal("Launched", view.GetProperty("status").GetString());
-        Assert.Equal("local-operator", view.GetProperty("approvedBy").GetString());
+        Assert.Equal("admin", view.GetProperty("approvedBy").GetString());
         Assert.Equal(6, view.GetProperty("machines").GetProperty("Queued").GetInt64());
     }
 

@@ -1,0 +1,103 @@
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Reimage.Dashboard.Infrastructure;
+
+namespace Reimage.Dashboard.Accounts;
+
+public sealed record SignIn(string? UserName, string? Password);
+
+public sealed record NewUser(string? UserName, string? DisplayName, string? Role, string[]? Sites);
+
+/// <summary>
+/// Sign-in for scripts and tests (<c>POST /api/account/login</c>, the same cookie the sign-in page sets), sign-out,
+/// and the admin's people API: create a user with a role (and sites, for a technician), who gets a one-time password.
+/// </summary>
+public static class AccountEndpoints
+{
+    public const string SignInLimit = "sign-in";
+
+    public static WebApplicationBuilder AddAccountLimits(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRateLimiter(o => o.AddPolicy(SignInLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+            http.Connection.RemoteIpAddress?.ToString() ?? "?", _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1) })));
+        return builder;
+    }
+
+    public static WebApplication MapAccountApi(this WebApplication app)
+    {
+        app.MapPost("/api/account/login", async (SignIn body, SignInManager<ReimageUser> signIn, UserManager<ReimageUser> users) =>
+        {
+            if (string.IsNullOrWhiteSpace(body.UserName) || string.IsNullOrEmpty(body.Password))
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["userName"] = ["user name and password"] });
+            }
+
+            var result = await signIn.PasswordSignInAsync(body.UserName.Trim(), body.Password, isPersistent: false, lockoutOnFailure: true);
+            if (!result.Succeeded)
+            {
+                return Results.Json(new { error = result.IsLockedOut ? "locked out for a while after too many failures" : "wrong user name or password" },
+                    statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            var user = (await users.FindByNameAsync(body.UserName.Trim()))!;
+            return Results.Ok(new { user.UserName, roles = await users.GetRolesAsync(user), user.MustChangePassword });
+        }).AllowAnonymous().RequireRateLimiting(SignInLimit);
+
+        // A form post from the page header, protected by the antiforgery token the form carries.
+        app.MapPost("/account/logout", async (SignInManager<ReimageUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return Results.Redirect("/account/login");
+        }).RequireAuthorization(Policies.SignedIn);
+
+        var people = app.MapGroup("/api/users").RequireAuthorization(Policies.Admin);
+        people.MapGet("/", async (UserManager<ReimageUser> users, CancellationToken ct) =>
+        {
+            var list = await users.Users.OrderBy(u => u.UserName).ToListAsync(ct);
+            var views = new List<object>();
+            foreach (var u in list)
+            {
+                views.Add(new { u.Id, u.UserName, u.DisplayName, roles = await users.GetRolesAsync(u), sites = u.SiteCodes, u.MustChangePassword });
+            }
+
+            return views;
+        });
+        people.MapPost("/", async (NewUser body, UserManager<ReimageUser> users, ClaimsPrincipal admin, ILogger<ReimageUser> logger) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            if (string.IsNullOrWhiteSpace(body.UserName) || body.UserName.Trim().Length > 64)
+            {
+                errors["userName"] = ["1 to 64 characters"];
+            }
+
+            if (!Roles.All.Contains(body.Role))
+            {
+                errors["role"] = [$"one of: {string.Join(", ", Roles.All)}"];
+            }
+
+            if (body.Role == Roles.Technician && body.Sites is not { Length: > 0 })
+            {
+                errors["sites"] = ["a technician works at one or more sites (their codes)"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            if (await users.FindByNameAsync(body.UserName!.Trim()) is not null)
+            {
+                return Results.Conflict(new { error = $"{body.UserName.Trim()} already exists" });
+            }
+
+            var password = AccountSetup.OneTimePassword();
+            var user = await AccountSetup.CreateAsync(users, body.UserName.Trim(), body.DisplayName, body.Role!, body.Sites ?? [], password, mustChange: true);
+            logger.LogInformation("{Admin} created user {User} with role {Role}", admin.Identity?.Name, user.UserName, body.Role);
+            // Shown once, to the admin who hands it over; the user must replace it at first sign-in.
+            return Results.Json(new { user.Id, user.UserName, role = body.Role, oneTimePassword = password }, statusCode: StatusCodes.Status201Created);
+        });
+        return app;
+    }
+}
