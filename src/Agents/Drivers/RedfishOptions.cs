@@ -1,0 +1,32 @@
+namespace Reimage.Agents.Drivers;
+
+/// <summary>
+/// BMC credentials and timings for the <see cref="RedfishDriver"/>. Configuration section <c>Agent:Redfish</c>,
+/// loaded from the agent's protected local configuration: credentials never travel in a command.
+/// </summary>
+/// <remarks>A class rather than a record: a record's generated <c>ToString</c> would print the password into any log that prints the options.</remarks>
+public sealed class RedfishOptions
+{
+    public const string Section = "Agent:Redfish";
+
+    public string Username { get; init; } = "";
+
+    public string Password { get; init; } = "";
+
+    /// <summary>
+    /// Plain http would put the BMC password and session token on the wire in clear, on a network an attacker may still
+    /// be listening to; only loopback tests and BMCs that cannot do TLS should turn this on.
+    /// </summary>
+    public bool AllowPlainHttp { get; init; }
+
+    /// <summary>How long a system may take to report <c>Off</c> after a ForceOff before the driver gives up.</summary>
+    public TimeSpan PowerOffTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan PowerPollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Bounds the session DELETE, which runs even when the command was cancelled: BMCs allow only a handful of
+    /// sessions, and thousands of leaked ones would lock the fleet out until they expire.
+    /// </summary>
+    public TimeSpan LogoutTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
