@@ -11,7 +11,7 @@ namespace Reimage.Agents.Drivers;
 /// </remarks>
 public sealed class CimVerificationOptions
 {
-    public const string Section = "Agent:Verification";
+    public const string Section = "Agent:Cim";
 
     /// <summary><c>DOMAIN\user</c>, <c>user@domain</c> or a local account; empty uses the agent service's own identity.</summary>
     public string Username { get; init; } = "";
