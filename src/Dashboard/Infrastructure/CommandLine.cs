@@ -12,7 +12,7 @@ namespace Reimage.Dashboard.Infrastructure;
 /// </summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["import", "bench-import", "drill", "verify-audit"];
+    private static readonly string[] Verbs = ["import", "bench-import", "drill", "verify-audit", "bench-grid"];
 
     /// <summary>Runs the verb named by <paramref name="args"/>; null when the arguments are not a verb (start the server).</summary>
     public static async Task<int?> RunVerbAsync(string[] args)
@@ -47,6 +47,9 @@ public static class CommandLine
             {
                 "import" when args.Length >= 2 => await ImportCommands.ImportFileAsync(host.Services, args[1], Option(args, "--site"), Console.Out, cancel.Token),
                 "import" => Usage("import FILE [--site CODE]"),
+                "bench-grid" => await Fleet.GridBenchmark.RunAsync(host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!,
+                    int.Parse(Option(args, "--machines") ?? "100000", System.Globalization.CultureInfo.InvariantCulture),
+                    int.Parse(Option(args, "--queries") ?? "400", System.Globalization.CultureInfo.InvariantCulture), Console.Out, cancel.Token),
                 "verify-audit" => await VerifyAuditAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Console.Out, cancel.Token),
                 "drill" => await Drills.Drill.RunAsync(host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!,
                     int.Parse(Option(args, "--machines") ?? "50000", System.Globalization.CultureInfo.InvariantCulture),

@@ -11,7 +11,7 @@ using Reimage.Orchestrator.Workflow;
 namespace Reimage.Orchestrator.Import;
 
 /// <summary>Measures the import end to end (bytes → committed) against the floor of a raw binary COPY of the same rows.</summary>
-internal static class ImportBenchmark
+public static class ImportBenchmark
 {
     private static readonly string[] Sites = ["RUH-HQ", "JED-01", "DMM-02", "LON-HQ", "NYC-03", "SIN-01", "FRA-02", "OSL-HQ"];
     private static readonly string[] Departments = ["Finance", "Engineering", "Operations", "HR", "Legal", "Sales", "Logistics", "IT"];
@@ -68,7 +68,7 @@ internal static class ImportBenchmark
     }
 
     /// <summary>A realistic template file: mostly workstations and laptops over a few sites, some servers with BMCs.</summary>
-    internal static (byte[] Csv, string?[][] Fields) Generate(int rows, int seed)
+    public static (byte[] Csv, string?[][] Fields) Generate(int rows, int seed)
     {
         var random = new Random(seed);
         var header = ImportColumns.All.Select(c => c.Name).ToArray();
