@@ -52,6 +52,13 @@ public static class Drill
             var rate = transitions / seconds;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"drill: {transitions} transitions in {seconds:F1} s = {rate:F0} transitions/s, {rate / baseline:F1} × the Hangfire baseline"));
+            var (p50, p99) = await LatencyAsync(db, ct);
+            var (total, events, commands, hangfire) = await SizeAsync(db, ct);
+            var per10K = 10_000.0 / machines;
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"latency from a result recorded to the next command available (B4, under drill load): p50 {p50:F0} ms, p99 {p99:F0} ms"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"database after the run (B8): {total / 1048576.0 * per10K:F1} MiB per 10,000 machines (events {events / 1048576.0 * per10K:F1}, commands {commands / 1048576.0 * per10K:F1}, hangfire {hangfire / 1048576.0 * per10K:F1})"));
             await output.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["machines"] = machines,
@@ -59,6 +66,9 @@ public static class Drill
                 ["seconds"] = Math.Round(seconds, 2),
                 ["transitions_per_s"] = Math.Round(rate),
                 ["baseline_jobs_per_s"] = Math.Round(baseline),
+                ["next_command_latency_p50_ms"] = Math.Round(p50, 1),
+                ["next_command_latency_p99_ms"] = Math.Round(p99, 1),
+                ["db_mib_per_10k_machines"] = Math.Round(total / 1048576.0 * per10K, 1),
             }));
             return 0;
         }
@@ -66,6 +76,45 @@ public static class Drill
         {
             await host.StopAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// B4: for every step after the first, the time from the agent's result being recorded to the machine's next
+    /// command being available to its agent — the engine's reaction time, measured here under the drill's full load.
+    /// </summary>
+    private static async Task<(double P50, double P99)> LatencyAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            WITH c AS (
+                SELECT completed_at, lead(created_at) OVER (PARTITION BY machine_id ORDER BY created_at, attempt) AS next_created
+                FROM reimage.agent_commands)
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
+            FROM (SELECT extract(epoch FROM next_created - completed_at) * 1000 AS ms FROM c WHERE next_created IS NOT NULL AND completed_at IS NOT NULL) x
+            """);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetDouble(0), reader.GetDouble(1));
+    }
+
+    /// <summary>B8: the database's size after the full run, with its largest parts.</summary>
+    private static async Task<(long Total, long Events, long Commands, long Hangfire)> SizeAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using (var vacuum = db.CreateCommand("VACUUM ANALYZE"))
+        {
+            await vacuum.ExecuteNonQueryAsync(ct);
+        }
+
+        await using var command = db.CreateCommand(
+            """
+            SELECT pg_database_size(current_database()),
+                   pg_total_relation_size('reimage.machine_events'), pg_total_relation_size('reimage.agent_commands'),
+                   (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = 'hangfire' AND c.relkind = 'r')
+            """);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
     /// <summary>An empty job: the unit of the baseline.</summary>
