@@ -2,8 +2,13 @@ using Reimage.Orchestrator.Scheduling;
 
 namespace Reimage.Orchestrator.Forecast;
 
+/// <summary>Hands-on work: each site's pool of steps nobody holds, and the round that assigns them.</summary>
 internal sealed partial class SimulationRun
 {
+    private readonly List<HandsOnWork> _work = [];
+    private readonly List<int> _workMachines = [];
+    private readonly List<TechnicianLoad> _loads = [];
+
     /// <summary>
     /// Gives waiting hands-on steps to technicians on shift with room, through the policy's Assign. The policy takes work
     /// in walking order (FIFO: arrival order) and gives each piece to someone with room at its site while anyone has

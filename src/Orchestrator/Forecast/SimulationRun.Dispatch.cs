@@ -26,9 +26,6 @@ internal sealed partial class SimulationRun
     private readonly List<SiteCapacity> _capacities = [];
     private readonly List<Candidate> _candidates = [];
     private readonly List<int> _candidateMachines = [];
-    private readonly List<HandsOnWork> _work = [];
-    private readonly List<int> _workMachines = [];
-    private readonly List<TechnicianLoad> _loads = [];
     private readonly List<int> _offered = [];
     private int[] _cursor = [];
 

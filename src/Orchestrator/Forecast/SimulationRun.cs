@@ -20,7 +20,8 @@ namespace Reimage.Orchestrator.Forecast;
 /// </summary>
 internal sealed partial class SimulationRun
 {
-    private const double Week = 8 * 86_400.0;
+    /// <summary>A week of rosters and a day to spare: if that passes with nothing but shift changes, nothing else will happen.</summary>
+    private const double Stuck = 8 * 86_400.0;
 
     private readonly CompiledPlan _plan;
     private readonly int _seed;
@@ -94,7 +95,7 @@ internal sealed partial class SimulationRun
         while (_left > 0 && _events.TryPeek(out _, out var next))
         {
             // Only rosters left to turn, and a week of them changed nothing: the rest is stuck (no parts, no people, a closed gate).
-            if (next.At > horizon || (_pendingWork == 0 && next.At > _lastProgress + Week))
+            if (next.At > horizon || (_pendingWork == 0 && next.At > _lastProgress + Stuck))
             {
                 break;
             }

@@ -40,9 +40,10 @@ public sealed class CutEquivalenceTests
         for (var seed = 0; seed < 3000; seed++)
         {
             var random = new Random(seed);
-            var sites = Enumerable.Range(0, random.Next(1, 5)).Select(_ => new SiteCapacity(Guid.NewGuid(), random.Next(0, 8), random.Next(0, 6),
+            Guid Id() => new([.. Enumerable.Range(0, 16).Select(_ => (byte)random.Next(256))]);
+            var sites = Enumerable.Range(0, random.Next(1, 5)).Select(_ => new SiteCapacity(Id(), random.Next(0, 8), random.Next(0, 6),
                 new Dictionary<string, int> { ["NVMe-512"] = random.Next(0, 4), ["SATA-SSD-256"] = random.Next(0, 4) })).ToList();
-            var candidates = Enumerable.Range(0, random.Next(0, 80)).Select(i => new Candidate(Guid.NewGuid(), sites[random.Next(sites.Count)].SiteId,
+            var candidates = Enumerable.Range(0, random.Next(0, 80)).Select(i => new Candidate(Id(), sites[random.Next(sites.Count)].SiteId,
                 random.Next(1, 4), random.Next(1, 5), $"B{random.Next(3)}", random.Next(4).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 $"PC{i:D3}", random.Next(2) == 0, parts[random.Next(parts.Length)], random.Next(4) == 0)).ToList();
             var limit = random.Next(3) == 0 ? random.Next(1, 10) : int.MaxValue;

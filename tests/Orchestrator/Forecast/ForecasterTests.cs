@@ -44,15 +44,16 @@ public sealed class ForecasterTests
         Assert.Equal(forecast.Start + forecast.Fleet.Median, forecast.MedianCompletion);
     }
 
-    /// <summary>A site where the technicians are the bottleneck: drive replacements, plenty of slots and drives, two people round the clock.</summary>
+    /// <summary>A site where the technicians are the bottleneck: drive replacements, plenty of slots and drives, two people on a 12-hour day. Ids come from the seed, so a case replays exactly.</summary>
     internal static ForecastPlan HandsOnBound(int seed)
     {
         var random = new Random(seed);
-        var site = new ForecastSite(Guid.NewGuid(), "HQ", "Europe/Berlin", ImagingSlots: 60, HandsOnPerTechnician: 3,
-            [.. Enumerable.Range(0, 2).Select(t => new ForecastTechnician(Guid.NewGuid(), $"T{t}", "B1", [new ForecastShift(ShiftDays.EveryDay, new TimeOnly(6, 0), new TimeOnly(18, 0))]))],
+        Guid Id() => new([.. Enumerable.Range(0, 16).Select(_ => (byte)random.Next(256))]);
+        var site = new ForecastSite(Id(), "HQ", "Europe/Berlin", ImagingSlots: 60, HandsOnPerTechnician: 3,
+            [.. Enumerable.Range(0, 2).Select(t => new ForecastTechnician(Id(), $"T{t}", "B1", [new ForecastShift(ShiftDays.EveryDay, new TimeOnly(6, 0), new TimeOnly(18, 0))]))],
             new Dictionary<string, int> { ["NVMe-512"] = 1000 }, []);
-        var wave = new ForecastWave(Guid.NewGuid(), "All", 1, []);
-        var machines = Enumerable.Range(0, random.Next(60, 200)).Select(i => new ForecastMachine(Guid.NewGuid(), $"PC{i:D4}", site.Id, wave.Id,
+        var wave = new ForecastWave(Id(), "All", 1, []);
+        var machines = Enumerable.Range(0, random.Next(60, 200)).Select(i => new ForecastMachine(Id(), $"PC{i:D4}", site.Id, wave.Id,
             i % 5 == 0 ? RecoveryPath.Reformat : RecoveryPath.DriveReplacement, random.Next(1, 5), $"B{random.Next(1, 3)}",
             random.Next(4).ToString(System.Globalization.CultureInfo.InvariantCulture), null, "NVMe-512", RemoteBoot: random.Next(4) > 0)).ToList();
         return new ForecastPlan(new DateTimeOffset(2026, 4, 6, 7, 0, 0, TimeSpan.FromHours(2)), [site], [wave], machines, StepDurations.Typical);
