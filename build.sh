@@ -57,7 +57,8 @@ case "${1:-test}" in
     ;;
   bench)
     ensure_postgres
-    dotnet run -c Release --project src/Dashboard -- bench-import --rows "${2:-100000}" --runs "${3:-5}"
+    # The whole suite (B1 import, B3/B4/B8 drill, B6 grid, forecast and P1); one JSON line per benchmark.
+    dotnet run -c Release --project src/Dashboard -- bench
     ;;
   *)
     echo "usage: ./build.sh [test|bench]" >&2

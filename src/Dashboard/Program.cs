@@ -3,6 +3,7 @@ using Reimage.Dashboard.Components;
 using Reimage.Dashboard.Demo;
 using Reimage.Dashboard.Agents;
 using Reimage.Dashboard.Fleet;
+using Reimage.Dashboard.Forecast;
 using Reimage.Dashboard.Imaging;
 using Reimage.Dashboard.Import;
 using Reimage.Dashboard.Infrastructure;
@@ -35,6 +36,7 @@ builder.AddTelemetry();
 builder.AddFleet();
 builder.AddSites();
 builder.AddAgentApi();
+builder.AddForecast();
 if (demo)
 {
     builder.AddDemo();
@@ -70,6 +72,7 @@ app.MapHandsOnApi();
 app.MapSiteApi();
 app.MapAgentApi();
 app.MapImagingApi();
+app.MapForecastApi();
 app.MapJobsDashboard();
 
 await app.RunAsync();

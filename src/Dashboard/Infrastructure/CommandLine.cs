@@ -12,7 +12,7 @@ namespace Reimage.Dashboard.Infrastructure;
 /// </summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["import", "bench-import", "drill", "verify-audit", "bench-grid"];
+    private static readonly string[] Verbs = ["import", "bench-import", "drill", "verify-audit", "bench-grid", "bench-forecast", "bench"];
 
     /// <summary>Runs the verb named by <paramref name="args"/>; null when the arguments are not a verb (start the server).</summary>
     public static async Task<int?> RunVerbAsync(string[] args)
@@ -50,6 +50,8 @@ public static class CommandLine
                 "bench-grid" => await Fleet.GridBenchmark.RunAsync(host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!,
                     int.Parse(Option(args, "--machines") ?? "100000", System.Globalization.CultureInfo.InvariantCulture),
                     int.Parse(Option(args, "--queries") ?? "400", System.Globalization.CultureInfo.InvariantCulture), Console.Out, cancel.Token),
+                "bench-forecast" => await ForecastBenchmarkAsync(Console.Out, cancel.Token),
+                "bench" => await SuiteAsync(host.Services, host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!, cancel.Token),
                 "verify-audit" => await VerifyAuditAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Console.Out, cancel.Token),
                 "drill" => await Drills.Drill.RunAsync(host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!,
                     int.Parse(Option(args, "--machines") ?? "50000", System.Globalization.CultureInfo.InvariantCulture),
@@ -86,6 +88,28 @@ public static class CommandLine
         }
 
         return 1;
+    }
+
+    /// <summary>
+    /// The benchmark suite, one command: B1 import of 100k rows, B3 drill of 50k machines against the Hangfire baseline
+    /// (with B4 next-command latency and B8 database size), B6 grid page query at 100k, the forecast's run time and P1
+    /// per reference scenario. Each prints its detail and one JSON line.
+    /// </summary>
+    private static async Task<int> SuiteAsync(IServiceProvider services, string connectionString, CancellationToken ct)
+    {
+        var failures = 0;
+        await Console.Out.WriteLineAsync($"Benchmark suite on {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        failures += await ImportCommands.BenchmarkAsync(services, 100_000, 5, Console.Out, ct) == 0 ? 0 : 1;
+        failures += await Drills.Drill.RunAsync(connectionString, 50_000, 10, Console.Out, ct) == 0 ? 0 : 1;
+        failures += await Fleet.GridBenchmark.RunAsync(connectionString, 100_000, 400, Console.Out, ct) == 0 ? 0 : 1;
+        failures += await ForecastBenchmarkAsync(Console.Out, ct);
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> ForecastBenchmarkAsync(TextWriter output, CancellationToken ct)
+    {
+        await Orchestrator.Forecast.ForecastBenchmark.RunAsync(output, 100_000, 100, ct);
+        return 0;
     }
 
     private static string? Option(string[] args, string name)

@@ -29,6 +29,8 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
         }
 
         Cell("GET", "/hangfire", A, L);
+        Cell("GET", "/forecast", A, L, E);
+        Cell("GET", "/api/forecast", A, L, E);
         Cell("GET", "/account/password", A, L, T, E);
         Cell("GET", "/api/waves", A, L);
         Cell("POST", "/api/waves", A, L);
