@@ -45,7 +45,9 @@ public sealed class WaveQuery(NpgsqlDataSource db)
         {
             var byState = counts.GetValueOrDefault(wave) ?? [];
             var total = byState.Values.Sum();
-            return total == 0 ? 100 : 100.0 * byState.GetValueOrDefault("Restored") / total;
+            // As the dispatcher counts it: skipped and decommissioned machines no longer hold a gate; an empty wave holds nothing.
+            var done = byState.GetValueOrDefault("Restored") + byState.GetValueOrDefault("Skipped") + byState.GetValueOrDefault("Decommissioned");
+            return total == 0 ? 100 : 100.0 * done / total;
         }
 
         return waves.Select(w => new WaveView(w.Id, w.Name, w.Ordinal, w.Status, w.By, w.At, w.Launched,

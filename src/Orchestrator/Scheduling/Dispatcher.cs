@@ -73,14 +73,15 @@ public sealed class Dispatcher(NpgsqlDataSource db, TransitionWriter writer, IOp
         await using var select = new NpgsqlCommand(
             $"""
             WITH progress AS (
-                SELECT wave_id, 100.0 * count(*) FILTER (WHERE state = 'Restored') / count(*) AS restored_percent
+                -- A machine a lead skipped or decommissioned no longer holds the next wave back; a failed one does, until a lead decides.
+                SELECT wave_id, 100.0 * count(*) FILTER (WHERE state IN ('Restored', 'Skipped', 'Decommissioned')) / count(*) AS restored_percent
                 FROM reimage.recoveries WHERE wave_id IN (SELECT depends_on_wave_id FROM reimage.wave_gates)
                 GROUP BY wave_id),
             open_waves AS (
                 SELECT w.id, w.ordinal FROM reimage.waves w
                 WHERE w.status = 'Launched' AND NOT EXISTS (
                     SELECT 1 FROM reimage.wave_gates g LEFT JOIN progress p ON p.wave_id = g.depends_on_wave_id
-                    WHERE g.wave_id = w.id AND coalesce(p.restored_percent, 0) < g.restored_percent)),
+                    WHERE g.wave_id = w.id AND coalesce(p.restored_percent, 100) < g.restored_percent)), -- an empty prerequisite wave holds nobody back
             free AS (SELECT * FROM unnest(@sites, @slots) AS f(site_id, slots)),
             candidates AS (
                 SELECT r.machine_id, r.version, r.path, r.state, r.wave_id, m.site_id, w.ordinal, m.criticality, m.building, m.floor, m.hostname,

@@ -177,6 +177,36 @@ public sealed class DispatcherTests(PostgresFixture postgres)
         Assert.True((await AuditVerifier.VerifyAsync(db, Ct)).Intact);
     }
 
+    [Fact]
+    public async Task Gates_AreHeldByUnfinishedMachinesOnly_NotBySkippedOnesOrAnEmptyPrerequisite()
+    {
+        await using var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
+        var site = await TestFleet.AddSiteAsync(db, "GATES", imagingSlots: 50);
+        var planner = TestFleet.Planner(db);
+        var empty = await planner.CreateAsync("Empty", 1, Ct);
+        var first = await TestFleet.LaunchWaveAsync(db, "First", await TestFleet.AddMachinesAsync(db, site, 1, "A"), ordinal: 2);
+        var afterEmpty = await planner.CreateAsync("After empty", 3, Ct);
+        var afterFirst = await planner.CreateAsync("After first", 4, Ct);
+        await planner.SetGateAsync(afterEmpty.Id, empty.Id, 100, Ct);
+        await planner.SetGateAsync(afterFirst.Id, first, 100, Ct);
+        var lead = Actor.System("test");
+        foreach (var (wave, prefix) in new[] { (afterEmpty.Id, "B"), (afterFirst.Id, "C") })
+        {
+            await planner.AddMachinesAsync(wave, await TestFleet.AddMachinesAsync(db, site, 2, prefix), lead, Ct);
+            await planner.ApproveAsync(wave, lead, Ct);
+            await planner.LaunchAsync(wave, lead, Ct);
+        }
+
+        var dispatcher = TestFleet.Dispatcher(db);
+        Assert.Equal(3, await dispatcher.DispatchAsync(Ct)); // the first wave's machine and the two behind the empty wave
+        await using (var skip = db.CreateCommand($"UPDATE reimage.recoveries SET state = 'Skipped', step = NULL WHERE wave_id = '{first}'"))
+        {
+            await skip.ExecuteNonQueryAsync(Ct);
+        }
+
+        Assert.Equal(2, await dispatcher.DispatchAsync(Ct)); // a lead skipped it: the gate opens
+    }
+
     private static WorkflowKick Kick() => new(Mock.Of<Hangfire.IBackgroundJobClient>());
 
     private static async Task<Guid?> HolderAsync(NpgsqlDataSource db, Guid machine)
