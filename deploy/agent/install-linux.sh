@@ -251,7 +251,7 @@ if [[ -n ${cfg[Agent__EnrolmentToken]:-} ]]; then
         agent_id=$(sed -n 's/.*"agentId" *: *"\([0-9a-fA-F-]*\)".*/\1/p' "$CREDENTIAL_FILE" | head -n1)
         note "Enrolled as agent $agent_id; the enrolment token has been removed from $ENV_FILE."
         if [[ -n $previous_agent && $previous_agent != "$agent_id" ]]; then
-            note "The previous credential (agent $previous_agent) is gone from this machine; have a lead revoke it:"
+            note "The previous credential (agent $previous_agent) is gone from this machine; unless it is revoked already, have a lead revoke it:"
             note "  POST /api/agents/$previous_agent/revoke (or Revoke on the /agents page)"
         fi
     else
@@ -263,7 +263,7 @@ if [[ -n ${cfg[Agent__EnrolmentToken]:-} ]]; then
             write_env
             systemctl reset-failed "$UNIT" 2>/dev/null || true
             systemctl start "$UNIT" || true
-            die "enrolment did not complete within ${wait_seconds}s (log above). The previous credential is back and the agent runs with it; re-run with --token once the cause is fixed (a token that was used or has expired needs a new one)."
+            die "enrolment did not complete within ${wait_seconds}s (log above). The previous credential is back in place (if it was revoked, the agent stops again with exit code 4); re-run with --token once the cause is fixed (a token that was used or has expired needs a new one)."
         fi
         die "enrolment did not complete within ${wait_seconds}s (log above). Unless the unit failed, the agent keeps trying with the token; 'journalctl -u $UNIT' shows why. Re-run with a new --token if this one was refused."
     fi

@@ -7,7 +7,8 @@ using Reimage.Agents.Enrolment;
 namespace Reimage.Agents.Protocol;
 
 /// <summary>The server refused this agent's credential (revoked, rotated elsewhere, or mistyped): re-enrol.</summary>
-public sealed class CredentialRejectedException() : Exception("The server refused this agent's credential; it was revoked or replaced. Enrol again with a new token.");
+public sealed class CredentialRejectedException(string message = "The server refused this agent's credential; it was revoked or replaced. Enrol again with a new token.")
+    : Exception(message);
 
 /// <summary>
 /// The agent's HTTPS client for <c>/agent/v1</c>: a long-poll fetch that leases commands of the agent's site,
@@ -50,7 +51,10 @@ public sealed class HttpAgentTransport(HttpClient http, Func<string> credential,
         if (!response.IsSuccessStatusCode)
         {
             var problem = await response.Content.ReadAsStringAsync(ct);
-            throw new InvalidOperationException($"Enrolment refused ({(int)response.StatusCode}): {problem}");
+            // A refused token needs a person (a new token), not a restart loop: same exit code as a revoked credential.
+            throw (int)response.StatusCode is 400 or 401
+                ? new CredentialRejectedException($"Enrolment refused ({(int)response.StatusCode}): {problem}")
+                : new HttpRequestException($"Enrolment failed ({(int)response.StatusCode}): {problem}");
         }
 
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(JsonSerializerOptions.Web, ct);
