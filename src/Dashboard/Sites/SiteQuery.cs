@@ -1,3 +1,4 @@
+using Reimage.Orchestrator.Infrastructure;
 using Npgsql;
 using Reimage.Orchestrator.Scheduling;
 
@@ -28,37 +29,37 @@ public sealed class SiteQuery(NpgsqlDataSource db, TimeProvider clock)
         var capacity = snapshot.Sites.ToDictionary(s => s.SiteId);
         var onShift = snapshot.OnShift.Select(t => t.Id).ToHashSet();
 
-        var counts = await RowsAsync(connection,
+        var counts = await Rows.ReadAsync(connection,
             """
             SELECT m.site_id, count(*) FILTER (WHERE r.state = 'InProgress'), count(*) FILTER (WHERE r.state = 'AwaitingParts'), count(*) FILTER (WHERE r.state = 'Queued')
             FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id
             WHERE r.state IN ('InProgress', 'AwaitingParts', 'Queued') GROUP BY m.site_id
             """, r => (Site: r.GetGuid(0), InWork: (int)r.GetInt64(1), Awaiting: (int)r.GetInt64(2), Queued: (int)r.GetInt64(3)), ct);
-        var assigned = (await RowsAsync(connection,
+        var assigned = (await Rows.ReadAsync(connection,
             "SELECT technician_id, count(*) FROM reimage.recoveries WHERE technician_id IS NOT NULL AND state = 'InProgress' GROUP BY 1",
             r => (Id: r.GetGuid(0), N: (int)r.GetInt64(1)), ct)).ToDictionary(x => x.Id, x => x.N);
-        var shifts = (await RowsAsync(connection, "SELECT id, technician_id, days, starts, ends FROM reimage.shifts ORDER BY starts",
+        var shifts = (await Rows.ReadAsync(connection, "SELECT id, technician_id, days, starts, ends FROM reimage.shifts ORDER BY starts",
             r => (TechnicianId: r.GetGuid(1), View: new ShiftView(r.GetGuid(0), ((Orchestrator.Sites.ShiftDays)r.GetInt32(2)).ToString(),
                 r.GetFieldValue<TimeOnly>(3).ToString("HH:mm"), r.GetFieldValue<TimeOnly>(4).ToString("HH:mm"))), ct))
             .ToLookup(s => s.TechnicianId, s => s.View);
-        var technicians = (await RowsAsync(connection, "SELECT id, site_id, name, building, active FROM reimage.technicians ORDER BY name",
+        var technicians = (await Rows.ReadAsync(connection, "SELECT id, site_id, name, building, active FROM reimage.technicians ORDER BY name",
             r => (Site: r.GetGuid(1), View: new TechnicianView(r.GetGuid(0), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4),
                 onShift.Contains(r.GetGuid(0)), assigned.GetValueOrDefault(r.GetGuid(0)), [.. shifts[r.GetGuid(0)]])), ct))
             .ToLookup(t => t.Site, t => t.View);
-        var stock = (await RowsAsync(connection, "SELECT site_id, item, on_hand, reserved FROM reimage.spare_stock ORDER BY item",
+        var stock = (await Rows.ReadAsync(connection, "SELECT site_id, item, on_hand, reserved FROM reimage.spare_stock ORDER BY item",
             r => (Site: r.GetGuid(0), View: new StockView(r.GetString(1), r.GetInt32(2), r.GetInt32(3), Math.Max(0, r.GetInt32(2) - r.GetInt32(3)))), ct))
             .ToLookup(s => s.Site, s => s.View);
-        var deliveries = (await RowsAsync(connection,
+        var deliveries = (await Rows.ReadAsync(connection,
             "SELECT site_id, id, item, quantity, reference, expected_at, received_at, received_by FROM reimage.deliveries ORDER BY received_at NULLS FIRST, expected_at, created_at",
             r => (Site: r.GetGuid(0), View: new DeliveryView(r.GetGuid(1), r.GetString(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetString(4),
                 r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5), r.IsDBNull(6) ? null : r.GetFieldValue<DateTimeOffset>(6), r.IsDBNull(7) ? null : r.GetString(7))), ct))
             .ToLookup(d => d.Site, d => d.View);
-        var alerts = (await RowsAsync(connection, "SELECT site_id, id, kind, subject, message, raised_at FROM reimage.alerts WHERE resolved_at IS NULL ORDER BY raised_at",
+        var alerts = (await Rows.ReadAsync(connection, "SELECT site_id, id, kind, subject, message, raised_at FROM reimage.alerts WHERE resolved_at IS NULL ORDER BY raised_at",
             r => (Site: r.IsDBNull(0) ? Guid.Empty : r.GetGuid(0), View: new AlertView(r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetFieldValue<DateTimeOffset>(5))), ct))
             .ToLookup(a => a.Site, a => a.View);
 
         var byCount = counts.ToDictionary(c => c.Site);
-        return (await RowsAsync(connection, "SELECT id, code, name, time_zone, imaging_slots, images_from_usb, hands_on_per_technician FROM reimage.sites ORDER BY code",
+        return (await Rows.ReadAsync(connection, "SELECT id, code, name, time_zone, imaging_slots, images_from_usb, hands_on_per_technician FROM reimage.sites ORDER BY code",
             r => (Id: r.GetGuid(0), Code: r.GetString(1), Name: r.GetString(2), Zone: r.GetString(3), Slots: r.GetInt32(4), Usb: r.GetBoolean(5), Per: r.GetInt32(6)), ct))
             .Select(s =>
             {
@@ -68,18 +69,5 @@ public sealed class SiteQuery(NpgsqlDataSource db, TimeProvider clock)
                     [.. technicians[s.Id]], [.. stock[s.Id]], [.. deliveries[s.Id]], [.. alerts[s.Id]]);
             })
             .ToList();
-    }
-
-    private static async Task<List<T>> RowsAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(ct))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
     }
 }

@@ -1,3 +1,4 @@
+using Reimage.Orchestrator.Infrastructure;
 using Npgsql;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Waves;
@@ -16,27 +17,27 @@ public static class LivePlan
     public static async Task<ForecastPlan> ReadAsync(NpgsqlDataSource db, DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var shifts = (await RowsAsync(connection, "SELECT technician_id, days, starts, ends FROM reimage.shifts",
+        var shifts = (await Rows.ReadAsync(connection, "SELECT technician_id, days, starts, ends FROM reimage.shifts",
             r => (Technician: r.GetGuid(0), Shift: new ForecastShift((ShiftDays)r.GetInt32(1), r.GetFieldValue<TimeOnly>(2), r.GetFieldValue<TimeOnly>(3))), ct))
             .ToLookup(s => s.Technician, s => s.Shift);
-        var technicians = (await RowsAsync(connection, "SELECT id, site_id, name, building FROM reimage.technicians WHERE active",
+        var technicians = (await Rows.ReadAsync(connection, "SELECT id, site_id, name, building FROM reimage.technicians WHERE active",
             r => (Site: r.GetGuid(1), Technician: new ForecastTechnician(r.GetGuid(0), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), [.. shifts[r.GetGuid(0)]])), ct))
             .ToLookup(t => t.Site, t => t.Technician);
-        var stock = (await RowsAsync(connection, "SELECT site_id, item, on_hand FROM reimage.spare_stock",
+        var stock = (await Rows.ReadAsync(connection, "SELECT site_id, item, on_hand FROM reimage.spare_stock",
             r => (Site: r.GetGuid(0), Item: r.GetString(1), OnHand: r.GetInt32(2)), ct)).ToLookup(s => s.Site);
-        var deliveries = (await RowsAsync(connection,
+        var deliveries = (await Rows.ReadAsync(connection,
             "SELECT site_id, item, quantity, coalesce(expected_at, @now) FROM reimage.deliveries WHERE received_at IS NULL",
             r => (Site: r.GetGuid(0), Delivery: new ForecastDelivery(r.GetString(1), r.GetInt32(2), Max(r.GetFieldValue<DateTimeOffset>(3), now))), ct, ("now", now)))
             .ToLookup(d => d.Site, d => d.Delivery);
-        var sites = await RowsAsync(connection, "SELECT id, code, time_zone, imaging_slots, hands_on_per_technician, images_from_usb FROM reimage.sites",
+        var sites = await Rows.ReadAsync(connection, "SELECT id, code, time_zone, imaging_slots, hands_on_per_technician, images_from_usb FROM reimage.sites",
             r => new ForecastSite(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetInt32(4), [.. technicians[r.GetGuid(0)]],
                 stock[r.GetGuid(0)].Where(s => s.Item != SpareStock.UsbMedia).ToDictionary(s => s.Item, s => s.OnHand),
                 [.. deliveries[r.GetGuid(0)]], r.GetBoolean(5), stock[r.GetGuid(0)].Where(s => s.Item == SpareStock.UsbMedia).Sum(s => s.OnHand)), ct);
-        var gates = (await RowsAsync(connection, "SELECT wave_id, depends_on_wave_id, restored_percent FROM reimage.wave_gates",
+        var gates = (await Rows.ReadAsync(connection, "SELECT wave_id, depends_on_wave_id, restored_percent FROM reimage.wave_gates",
             r => (Wave: r.GetGuid(0), Gate: new ForecastGate(r.GetGuid(1), r.GetInt32(2))), ct)).ToLookup(g => g.Wave, g => g.Gate);
-        var waves = await RowsAsync(connection, "SELECT id, name, ordinal, status FROM reimage.waves WHERE status NOT IN ('Cancelled', 'Completed')",
+        var waves = await Rows.ReadAsync(connection, "SELECT id, name, ordinal, status FROM reimage.waves WHERE status NOT IN ('Cancelled', 'Completed')",
             r => new ForecastWave(r.GetGuid(0), r.GetString(1), r.GetInt32(2), [.. gates[r.GetGuid(0)]], Enum.Parse<WaveStatus>(r.GetString(3))), ct);
-        var machines = await RowsAsync(connection,
+        var machines = await Rows.ReadAsync(connection,
             $"""
             SELECT m.id, m.hostname, m.site_id, r.wave_id, r.path, m.criticality, m.building, m.floor, m.room, m.disk_type,
                    {RecoveryPaths.CanBootRemotelySql}, r.state, r.step, r.attempt
@@ -59,7 +60,7 @@ public static class LivePlan
     /// by moving on (not those still running).
     /// </summary>
     private static Task<List<ObservedDuration>> ObservedAsync(NpgsqlConnection connection, CancellationToken ct) =>
-        RowsAsync(connection,
+        Rows.ReadAsync(connection,
             """
             WITH e AS (
                 SELECT m.site_id, ev.step, ev.to_state, ev.actor, ev.occurred_at,
@@ -75,23 +76,4 @@ public static class LivePlan
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    private static async Task<List<T>> RowsAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read, CancellationToken ct,
-        params (string Name, object Value)[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        var rows = new List<T>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
 }
