@@ -41,6 +41,11 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
         var where = Where(filter, command);
         command.CommandText = $"SELECT count(*) FROM reimage.machines m {(filter.State is null ? "" : "JOIN reimage.recoveries r ON r.machine_id = m.id")} {where}";
         var total = (int)(long)(await command.ExecuteScalarAsync(ct))!;
+        if (_totals.Count > 256)
+        {
+            _totals.Clear(); // every typed search is a filter of its own: keep the cache from growing with them
+        }
+
         _totals[filter] = (total, clock.GetTimestamp());
         return total;
     }

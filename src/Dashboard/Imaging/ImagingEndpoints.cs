@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.RegularExpressions;
 using Reimage.Dashboard.Agents;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Orchestrator.Imaging;
@@ -9,7 +8,7 @@ namespace Reimage.Dashboard.Imaging;
 public sealed record NewImage(string? Name, string? Version, string? Sha256);
 
 /// <summary>Phone-home from imaging task sequences (site-scoped token, rate-limited) and the golden image catalog for leads.</summary>
-public static partial class ImagingEndpoints
+public static class ImagingEndpoints
 {
     public static WebApplication MapImagingApi(this WebApplication app)
     {
@@ -45,7 +44,7 @@ public static partial class ImagingEndpoints
                 errors["version"] = ["1 to 64 characters"];
             }
 
-            if (body.Sha256 is null || !Sha256().IsMatch(body.Sha256.Trim()))
+            if (body.Sha256 is null || !PhoneHome.IsSha256(body.Sha256.Trim()))
             {
                 errors["sha256"] = ["the image file's SHA-256, 64 hexadecimal characters"];
             }
@@ -67,7 +66,4 @@ public static partial class ImagingEndpoints
             });
         return app;
     }
-
-    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
-    private static partial Regex Sha256();
 }

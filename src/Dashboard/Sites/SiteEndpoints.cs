@@ -140,14 +140,14 @@ public static class SiteEndpoints
         });
 
         api.MapPut("/sites/{id:guid}/stock/{item}", (Guid id, string item, StockCount body, Stockroom stockroom, CancellationToken ct) =>
-            Guarded(ItemErrors(item, body.OnHand, allowZero: true), async () =>
+            Guarded(Stockroom.Errors(item, body.OnHand, allowZero: true), async () =>
             {
                 await stockroom.SetOnHandAsync(id, item, body.OnHand, ct);
                 return Results.Ok(new { site = id, item = item.Trim(), body.OnHand });
             }));
 
         api.MapPost("/sites/{id:guid}/deliveries", (Guid id, NewDelivery body, Stockroom stockroom, CancellationToken ct) =>
-            Guarded(ItemErrors(body.Item, body.Quantity, allowZero: false), async () =>
+            Guarded(Stockroom.Errors(body.Item, body.Quantity, allowZero: false), async () =>
             {
                 var delivery = await stockroom.ExpectAsync(id, body.Item!, body.Quantity, body.Reference, body.ExpectedAt, ct);
                 return Results.Created($"/api/deliveries/{delivery.Id}", new { delivery.Id, delivery.Item, delivery.Quantity, delivery.ExpectedAt });
@@ -216,22 +216,6 @@ public static class SiteEndpoints
     }
 
     private static int BitCount(ShiftDays d) => System.Numerics.BitOperations.PopCount((uint)d);
-
-    private static Dictionary<string, string[]> ItemErrors(string? item, int quantity, bool allowZero)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(item) || item.Trim().Length > Stockroom.MaxItemLength)
-        {
-            errors["item"] = [$"a drive type (as in the machines' disk type) or {SpareStock.UsbMedia}, 1 to {Stockroom.MaxItemLength} characters"];
-        }
-
-        if (quantity < (allowZero ? 0 : 1) || quantity > 100_000)
-        {
-            errors[allowZero ? "onHand" : "quantity"] = [$"between {(allowZero ? 0 : 1)} and 100,000"];
-        }
-
-        return errors;
-    }
 
     private static async Task<IResult> Guarded(Dictionary<string, string[]> errors, Func<Task<IResult>> action)
     {

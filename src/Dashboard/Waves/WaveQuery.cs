@@ -1,4 +1,5 @@
 using Npgsql;
+using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Waves;
 
@@ -45,8 +46,8 @@ public sealed class WaveQuery(NpgsqlDataSource db)
         {
             var byState = counts.GetValueOrDefault(wave) ?? [];
             var total = byState.Values.Sum();
-            // As the dispatcher counts it: skipped and decommissioned machines no longer hold a gate; an empty wave holds nothing.
-            var done = byState.GetValueOrDefault("Restored") + byState.GetValueOrDefault("Skipped") + byState.GetValueOrDefault("Decommissioned");
+            // As the dispatcher counts it: finished machines (restored, skipped, decommissioned) no longer hold a gate; an empty wave holds nothing.
+            var done = byState.Where(s => RecoveryTransitions.IsFinal(Enum.Parse<RecoveryState>(s.Key))).Sum(s => s.Value);
             return total == 0 ? 100 : 100.0 * done / total;
         }
 

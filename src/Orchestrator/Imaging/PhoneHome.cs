@@ -62,7 +62,7 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             errors["detail"] = ["at most 500 characters"];
         }
 
-        if (e.Attestation?.ImageSha256 is { } sha && !Sha256().IsMatch(sha))
+        if (e.Attestation?.ImageSha256 is { } sha && !IsSha256(sha))
         {
             errors["attestation.imageSha256"] = ["64 hexadecimal characters"];
         }
@@ -212,6 +212,9 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
 
     private static string? NormalisedMac(string? text) =>
         text is not null && Import.MacAddresses.TryNormalise(text.Trim(), out var mac) ? mac : null;
+
+    /// <summary>64 hexadecimal characters: how image hashes are written in the catalog and in attestations.</summary>
+    public static bool IsSha256(string text) => Sha256().IsMatch(text);
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]
     private static partial Regex Sha256();

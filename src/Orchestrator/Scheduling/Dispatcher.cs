@@ -73,8 +73,8 @@ public sealed class Dispatcher(NpgsqlDataSource db, TransitionWriter writer, IOp
         await using var select = new NpgsqlCommand(
             $"""
             WITH progress AS (
-                -- A machine a lead skipped or decommissioned no longer holds the next wave back; a failed one does, until a lead decides.
-                SELECT wave_id, 100.0 * count(*) FILTER (WHERE state IN ('Restored', 'Skipped', 'Decommissioned')) / count(*) AS restored_percent
+                -- A finished machine (restored, or skipped or decommissioned by a lead) no longer holds the next wave back; a failed one does, until a lead decides.
+                SELECT wave_id, 100.0 * count(*) FILTER (WHERE state = ANY(@final)) / count(*) AS restored_percent
                 FROM reimage.recoveries WHERE wave_id IN (SELECT depends_on_wave_id FROM reimage.wave_gates)
                 GROUP BY wave_id),
             open_waves AS (
@@ -104,6 +104,7 @@ public sealed class Dispatcher(NpgsqlDataSource db, TransitionWriter writer, IOp
         select.Parameters.AddWithValue("sites", open.Select(s => s.SiteId).ToArray());
         select.Parameters.AddWithValue("slots", open.Select(s => s.FreeSlots).ToArray());
         select.Parameters.AddWithValue("unspecified", UnspecifiedDrive);
+        select.Parameters.AddWithValue("final", FinalStates);
         var queue = new List<Queued>();
         await using var reader = await select.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -120,6 +121,8 @@ public sealed class Dispatcher(NpgsqlDataSource db, TransitionWriter writer, IOp
 
         return queue;
     }
+
+    private static readonly string[] FinalStates = Enum.GetValues<RecoveryState>().Where(RecoveryTransitions.IsFinal).Select(s => s.ToString()).ToArray();
 
     /// <summary>The part a drive replacement needs when the inventory does not say which drive the machine takes.</summary>
     public const string UnspecifiedDrive = "unspecified";

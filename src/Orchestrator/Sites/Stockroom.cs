@@ -102,16 +102,28 @@ public sealed class Stockroom(NpgsqlDataSource db, WorkflowKick kick, TimeProvid
             : false;
     }
 
-    private static void Check(string item, int quantity, bool allowZero)
+    /// <summary>Field errors of a stock count or a delivery, by field name; empty when it may be recorded.</summary>
+    public static Dictionary<string, string[]> Errors(string? item, int quantity, bool allowZero)
     {
+        var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(item) || item.Trim().Length > MaxItemLength)
         {
-            throw new StockRuleException($"item: a drive type or {SpareStock.UsbMedia}, 1 to {MaxItemLength} characters.");
+            errors["item"] = [$"a drive type (as in the machines' disk type) or {SpareStock.UsbMedia}, 1 to {MaxItemLength} characters"];
         }
 
         if (quantity < (allowZero ? 0 : 1) || quantity > 100_000)
         {
-            throw new StockRuleException($"quantity: between {(allowZero ? 0 : 1)} and 100,000, not {quantity}.");
+            errors[allowZero ? "onHand" : "quantity"] = [$"between {(allowZero ? 0 : 1)} and 100,000"];
+        }
+
+        return errors;
+    }
+
+    private static void Check(string item, int quantity, bool allowZero)
+    {
+        if (Errors(item, quantity, allowZero) is { Count: > 0 } errors)
+        {
+            throw new StockRuleException(string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value[0]}")));
         }
     }
 

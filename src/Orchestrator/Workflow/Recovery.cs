@@ -50,7 +50,7 @@ public sealed class Recovery
     internal const string Columns = "r.machine_id, r.state, r.path, r.step, r.attempt, r.wave_id, r.version, r.failures, r.technician_id, r.reserved_part, "
         + RecoveryPaths.CanBootRemotelySql;
 
-    internal const int ColumnCount = 11;
+    internal static readonly int ColumnCount = Columns.Split(',').Length; // no column expression contains a comma
 
     internal static Recovery Read(Npgsql.NpgsqlDataReader reader) => new()
     {
