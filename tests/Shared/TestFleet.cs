@@ -101,4 +101,41 @@ public static class TestFleet
         await context.SaveChangesAsync();
         return [.. ids];
     }
+
+    /// <summary>The one value <paramref name="sql"/> selects.</summary>
+    public static async Task<T> ScalarAsync<T>(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>A count (or any bigint) <paramref name="sql"/> selects.</summary>
+    public static Task<long> CountAsync(NpgsqlDataSource db, string sql) => ScalarAsync<long>(db, sql);
+
+    /// <summary>The value <paramref name="sql"/> selects, as invariant text (booleans as True/False).</summary>
+    public static async Task<string> TextAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        return Convert.ToString(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+
+    /// <summary>The first column of every row <paramref name="sql"/> selects.</summary>
+    public static async Task<List<T>> ColumnAsync<T>(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var values = new List<T>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
+    }
+
+    public static async Task ExecuteAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Reimage.Tests;
+using static Reimage.Tests.TestFleet;
 
 namespace Reimage.Dashboard.Tests.Agents;
 
@@ -33,7 +34,7 @@ public sealed class AgentApiTests(PostgresFixture postgres)
         await using var stored = db.CreateCommand("SELECT count(*) FROM reimage.agents a WHERE encode(a.credential_hash, 'escape') LIKE '%' || @s || '%'");
         stored.Parameters.AddWithValue("s", secret);
         Assert.Equal(0L, (long)(await stored.ExecuteScalarAsync(Ct))!);
-        Assert.Equal(1L, await ScalarAsync(db, "SELECT count(*) FROM reimage.agents"));
+        Assert.Equal(1L, await CountAsync(db, "SELECT count(*) FROM reimage.agents"));
     }
 
     [Fact]
@@ -48,7 +49,7 @@ public sealed class AgentApiTests(PostgresFixture postgres)
         var northAgent = await EnrolAsync(app, north.Id, "north-1");
 
         var leased = await app.SendJsonAsync("POST", "/agent/v1/commands/lease", """{"max":100,"waitSeconds":0}""", bearer: northAgent);
-        var southCommands = await ColumnAsync(db, $"SELECT c.id FROM reimage.agent_commands c WHERE c.site_id = '{south.Id}'");
+        var southCommands = await ColumnAsync<Guid>(db, $"SELECT c.id FROM reimage.agent_commands c WHERE c.site_id = '{south.Id}'");
         var forged = await app.SendJsonAsync("POST", "/agent/v1/results",
             JsonSerializer.Serialize(southCommands.Select(id => new { commandId = id, succeeded = true, detail = "not mine" })), bearer: northAgent);
         var anonymous = await app.SendJsonAsync("POST", "/agent/v1/commands/lease", """{"max":100,"waitSeconds":0}""", anonymous: true);
@@ -59,7 +60,7 @@ public sealed class AgentApiTests(PostgresFixture postgres)
         Assert.Equal(3, hosts.Count);
         Assert.All(hosts, h => Assert.StartsWith("NORTH-", h, StringComparison.Ordinal));
         Assert.Contains("\"recorded\":0", forged.Body, StringComparison.Ordinal);
-        Assert.Equal(3L, await ScalarAsync(db, $"SELECT count(*) FROM reimage.agent_commands WHERE site_id = '{south.Id}' AND status = 'Pending'"));
+        Assert.Equal(3L, await CountAsync(db, $"SELECT count(*) FROM reimage.agent_commands WHERE site_id = '{south.Id}' AND status = 'Pending'"));
         Assert.Equal((401, 401), (anonymous.Status, localOperator.Status)); // the dashboard's local operator is no agent
     }
 
@@ -106,24 +107,5 @@ public sealed class AgentApiTests(PostgresFixture postgres)
         var token = await TokenAsync(app, site, "enrolment-tokens");
         var enrolled = await app.SendJsonAsync("POST", "/agent/v1/enrol", $$"""{"token":"{{token}}","name":"{{name}}"}""", anonymous: true);
         return JsonDocument.Parse(enrolled.Body).RootElement.GetProperty("credential").GetString()!;
-    }
-
-    internal static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
-
-    private static async Task<List<Guid>> ColumnAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        var ids = new List<Guid>();
-        while (await reader.ReadAsync(Ct))
-        {
-            ids.Add(reader.GetGuid(0));
-        }
-
-        return ids;
     }
 }

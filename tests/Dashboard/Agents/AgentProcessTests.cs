@@ -7,6 +7,7 @@ using Npgsql;
 using Reimage.Dashboard.Tests.Reliability;
 using Reimage.Orchestrator.Audit;
 using Reimage.Tests;
+using static Reimage.Tests.TestFleet;
 
 namespace Reimage.Dashboard.Tests.Agents;
 
@@ -192,12 +193,6 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
 
             await Task.Delay(250, Ct);
         }
-    }
-
-    private static async Task<long> CountAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
     }
 
     private static int FreePort()

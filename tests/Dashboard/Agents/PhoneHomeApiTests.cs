@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
+using static Reimage.Tests.TestFleet;
 
 namespace Reimage.Dashboard.Tests.Agents;
 
@@ -151,10 +152,4 @@ public sealed class PhoneHomeApiTests(PostgresFixture postgres)
 
     private static Task<(int Status, string Body)> PostAsync(ReimageApp app, string token, string json) =>
         app.SendJsonAsync("POST", "/phone-home/v1/events", json, bearer: token);
-
-    private static async Task<string> TextAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return Convert.ToString(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture)!;
-    }
 }

@@ -25,17 +25,7 @@ internal static class ReimageProcess
         info.Environment["Reimage__Demo__Speed"] = "900";        // a 25-minute imaging run takes under 2 s
         info.Environment["Reimage__Demo__LeaseSeconds"] = "3";   // a killed agent's commands come back quickly
         info.Environment["Reimage__Workflow__RetryBackoff"] = "00:00:00";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[name] = value;
-        }
-
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => Append(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        return Launch(info, environment ?? new Dictionary<string, string>(), log);
     }
 
     /// <summary><paramref name="machines"/> machines over four sites, in one approved and launched wave.</summary>
@@ -76,6 +66,12 @@ internal static class ReimageProcess
             UseShellExecute = false,
         };
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        return Launch(info, environment, log);
+    }
+
+    /// <summary>Starts the process with <paramref name="environment"/> added, its output and errors collected in <paramref name="log"/>.</summary>
+    private static Process Launch(ProcessStartInfo info, IReadOnlyDictionary<string, string> environment, List<string> log)
+    {
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;

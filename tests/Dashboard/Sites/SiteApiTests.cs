@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
+using static Reimage.Tests.TestFleet;
 
 namespace Reimage.Dashboard.Tests.Sites;
 
@@ -48,8 +49,8 @@ public sealed class SiteApiTests(PostgresFixture postgres)
         var ana = view.GetProperty("technicians")[0];
         Assert.Equal("Ana", ana.GetProperty("name").GetString());
         Assert.Equal("19:00", ana.GetProperty("shifts")[0].GetProperty("starts").GetString());
-        Assert.Equal(1L, await ScalarAsync(db, "SELECT count(*) FROM reimage.technicians"));
-        Assert.Equal(1L, await ScalarAsync(db, "SELECT count(*) FROM reimage.shifts"));
+        Assert.Equal(1L, await CountAsync(db, "SELECT count(*) FROM reimage.technicians"));
+        Assert.Equal(1L, await CountAsync(db, "SELECT count(*) FROM reimage.shifts"));
     }
 
     [Fact]
@@ -80,13 +81,5 @@ public sealed class SiteApiTests(PostgresFixture postgres)
         Assert.Equal((false, "no such machine"), outcomes[3]);
         Assert.Contains("moved to First (Queued)", back.Body, StringComparison.Ordinal);
         Assert.Equal(RecoveryState.Queued.ToString(), await ScalarAsync<string>(db, $"SELECT state FROM reimage.recoveries WHERE machine_id = '{machines[0]}'"));
-    }
-
-    private static Task<long> ScalarAsync(NpgsqlDataSource db, string sql) => ScalarAsync<long>(db, sql);
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync(Ct))!;
     }
 }

@@ -4,6 +4,7 @@ using Reimage.Orchestrator.Audit;
 using Reimage.Orchestrator.Import;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
+using static Reimage.Tests.TestFleet;
 
 namespace Reimage.Orchestrator.Tests.Audit;
 
@@ -137,18 +138,6 @@ public sealed class AuditChainTests(PostgresFixture postgres)
         }
 
         return db;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync(Ct);
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync(Ct))!;
     }
 
     private static async Task<List<long>> ListAsync(NpgsqlDataSource db, string sql)

@@ -6,6 +6,7 @@ using Reimage.Orchestrator.Import;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
 using static Reimage.Orchestrator.Tests.Import.CsvFiles;
+using static Reimage.Tests.TestFleet;
 
 namespace Reimage.Orchestrator.Tests.Import;
 
@@ -197,16 +198,4 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
         SELECT (SELECT count(*) FROM reimage.machines) || '/' || (SELECT count(*) FROM reimage.recoveries) || '/' ||
                (SELECT count(*) FROM reimage.machine_events) || '/' || (SELECT count(*) FROM reimage.sites)
         """);
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync(Ct))!;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync(Ct);
-    }
 }

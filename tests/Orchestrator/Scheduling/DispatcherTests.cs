@@ -6,6 +6,7 @@ using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
+using static Reimage.Tests.TestFleet;
 
 namespace Reimage.Orchestrator.Tests.Scheduling;
 
@@ -27,8 +28,8 @@ public sealed class DispatcherTests(PostgresFixture postgres)
 
         Assert.Equal(1, await dispatcher.DispatchAsync(Ct));
         Assert.Equal([("AwaitingParts", 2), ("InProgress", 1)], await StatesAsync(db));
-        Assert.Equal((1L, 1L), (await ScalarAsync(db, "SELECT on_hand::bigint FROM reimage.spare_stock"), await ScalarAsync(db, "SELECT reserved::bigint FROM reimage.spare_stock")));
-        Assert.Equal(1L, await ScalarAsync(db, "SELECT count(*) FROM reimage.alerts WHERE kind = 'awaiting-parts' AND subject = 'NVMe-512' AND resolved_at IS NULL"));
+        Assert.Equal((1L, 1L), (await CountAsync(db, "SELECT on_hand::bigint FROM reimage.spare_stock"), await CountAsync(db, "SELECT reserved::bigint FROM reimage.spare_stock")));
+        Assert.Equal(1L, await CountAsync(db, "SELECT count(*) FROM reimage.alerts WHERE kind = 'awaiting-parts' AND subject = 'NVMe-512' AND resolved_at IS NULL"));
 
         var stockroom = new Stockroom(db, Kick(), TimeProvider.System);
         var delivery = await stockroom.ExpectAsync(site.Id, "NVMe-512", 2, "PO-4471", DateTimeOffset.UtcNow.AddDays(1), Ct);
@@ -38,8 +39,8 @@ public sealed class DispatcherTests(PostgresFixture postgres)
 
         Assert.Equal(2, await dispatcher.DispatchAsync(Ct));
         Assert.Equal([("InProgress", 3)], await StatesAsync(db));
-        Assert.Equal((3L, 3L), (await ScalarAsync(db, "SELECT on_hand::bigint FROM reimage.spare_stock"), await ScalarAsync(db, "SELECT reserved::bigint FROM reimage.spare_stock")));
-        Assert.Equal(0L, await ScalarAsync(db, "SELECT count(*) FROM reimage.alerts WHERE resolved_at IS NULL"));
+        Assert.Equal((3L, 3L), (await CountAsync(db, "SELECT on_hand::bigint FROM reimage.spare_stock"), await CountAsync(db, "SELECT reserved::bigint FROM reimage.spare_stock")));
+        Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM reimage.alerts WHERE resolved_at IS NULL"));
     }
 
     [Fact]
@@ -57,12 +58,12 @@ public sealed class DispatcherTests(PostgresFixture postgres)
         var dispatcher = TestFleet.Dispatcher(db, clock);
 
         Assert.Equal(2, await dispatcher.DispatchAsync(Ct)); // the reformats only
-        Assert.Equal(2L, await ScalarAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'Queued' AND path = 'DriveReplacement'"));
+        Assert.Equal(2L, await CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'Queued' AND path = 'DriveReplacement'"));
 
         clock.Advance(TimeSpan.FromHours(1)); // 09:00 in Riyadh
         Assert.Equal(2, await dispatcher.DispatchAsync(Ct));
-        Assert.Equal(2L, await ScalarAsync(db, $"SELECT count(*) FROM reimage.recoveries WHERE step = 'RemoveDrive' AND technician_id = '{ana.Id}'"));
-        Assert.Equal(2L, await ScalarAsync(db, "SELECT count(*) FROM reimage.machine_events WHERE kind = 'assignment' AND detail = 'assigned to Ana'"));
+        Assert.Equal(2L, await CountAsync(db, $"SELECT count(*) FROM reimage.recoveries WHERE step = 'RemoveDrive' AND technician_id = '{ana.Id}'"));
+        Assert.Equal(2L, await CountAsync(db, "SELECT count(*) FROM reimage.machine_events WHERE kind = 'assignment' AND detail = 'assigned to Ana'"));
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public sealed class DispatcherTests(PostgresFixture postgres)
 
         Assert.Equal(4, await dispatcher.DispatchAsync(Ct));
         Assert.Equal(0, await dispatcher.DispatchAsync(Ct));
-        Assert.Equal([2L, 2L], await ColumnAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE technician_id IS NOT NULL GROUP BY technician_id"));
+        Assert.Equal([2L, 2L], await ColumnAsync<long>(db, "SELECT count(*) FROM reimage.recoveries WHERE technician_id IS NOT NULL GROUP BY technician_id"));
     }
 
     [Fact]
@@ -103,14 +104,14 @@ public sealed class DispatcherTests(PostgresFixture postgres)
 
         Assert.Equal(1, await TestFleet.Dispatcher(db).DispatchAsync(Ct));
         Assert.Equal(ana.Id, await ScalarAsync<Guid>(db, $"SELECT technician_id FROM reimage.recoveries WHERE step = 'ManualBoot' AND machine_id = '{machine}'"));
-        Assert.Equal(0L, await ScalarAsync(db, "SELECT count(*) FROM reimage.agent_commands"));
+        Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM reimage.agent_commands"));
 
         var steps = new HandsOnSteps(db, new TransitionWriter(TimeProvider.System), Kick(), TimeProvider.System);
         var result = await steps.CompleteAsync(machine, Step.ManualBoot, new HandsOnCompletion("Ana"), "boot-1", Ct);
 
         Assert.Equal(200, result.StatusCode);
         Assert.Equal("Imaging", await ScalarAsync<string>(db, $"SELECT step FROM reimage.recoveries WHERE machine_id = '{machine}'"));
-        Assert.Equal(0L, await ScalarAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE technician_id IS NOT NULL"));
+        Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE technician_id IS NOT NULL"));
     }
 
     [Fact]
@@ -138,8 +139,8 @@ public sealed class DispatcherTests(PostgresFixture postgres)
             await transaction.CommitAsync(Ct);
         }
 
-        Assert.Equal((4L, 0L), (await ScalarAsync(db, "SELECT on_hand::bigint FROM reimage.spare_stock"), await ScalarAsync(db, "SELECT reserved::bigint FROM reimage.spare_stock")));
-        Assert.Equal(0L, await ScalarAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE reserved_part IS NOT NULL"));
+        Assert.Equal((4L, 0L), (await CountAsync(db, "SELECT on_hand::bigint FROM reimage.spare_stock"), await CountAsync(db, "SELECT reserved::bigint FROM reimage.spare_stock")));
+        Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE reserved_part IS NOT NULL"));
     }
 
     [Fact]
@@ -223,29 +224,6 @@ public sealed class DispatcherTests(PostgresFixture postgres)
         while (await reader.ReadAsync(Ct))
         {
             rows.Add((reader.GetString(0), reader.GetInt64(1)));
-        }
-
-        return rows;
-    }
-
-    private static Task<long> ScalarAsync(NpgsqlDataSource db, string sql) => ScalarAsync<long>(db, sql);
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync(Ct))!;
-    }
-
-    private static Task<List<long>> ColumnAsync(NpgsqlDataSource db, string sql) => ColumnAsync<long>(db, sql);
-
-    private static async Task<List<T>> ColumnAsync<T>(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(Ct))
-        {
-            rows.Add(reader.GetFieldValue<T>(0));
         }
 
         return rows;

@@ -5,6 +5,7 @@ using Npgsql;
 using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
+using static Reimage.Tests.TestFleet;
 
 namespace Reimage.Orchestrator.Tests.Waves;
 
@@ -141,11 +142,5 @@ public sealed class WavePlannerTests(PostgresFixture postgres)
 
         await new TransitionWriter(TimeProvider.System).WriteAsync(connection, transaction, [move], Lead, Ct);
         await transaction.CommitAsync(Ct);
-    }
-
-    private static async Task<long> CountAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
     }
 }
