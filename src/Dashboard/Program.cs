@@ -1,6 +1,7 @@
 using Reimage.Dashboard.Accounts;
 using Reimage.Dashboard.Components;
 using Reimage.Dashboard.Demo;
+using Reimage.Dashboard.Executive;
 using Reimage.Dashboard.Agents;
 using Reimage.Dashboard.Fleet;
 using Reimage.Dashboard.Forecast;
@@ -37,6 +38,7 @@ builder.AddFleet();
 builder.AddSites();
 builder.AddAgentApi();
 builder.AddForecast();
+builder.AddExecutive();
 if (demo)
 {
     builder.AddDemo();
@@ -73,6 +75,7 @@ app.MapSiteApi();
 app.MapAgentApi();
 app.MapImagingApi();
 app.MapForecastApi();
+app.MapProgressApi();
 app.MapJobsDashboard();
 
 await app.RunAsync();

@@ -8,7 +8,9 @@ namespace Reimage.Dashboard.Accounts;
 
 public sealed record SignIn(string? UserName, string? Password);
 
-public sealed record NewUser(string? UserName, string? DisplayName, string? Role, string[]? Sites);
+public sealed record NewUser(string? UserName, string? DisplayName, string? Role, string[]? Sites, Guid? Technician = null);
+
+public sealed record TechnicianLink(Guid? Technician);
 
 /// <summary>
 /// Sign-in for scripts and tests (<c>POST /api/account/login</c>, the same cookie the sign-in page sets), sign-out,
@@ -64,7 +66,7 @@ public static class AccountEndpoints
 
             return views;
         });
-        people.MapPost("/", async (NewUser body, UserManager<ReimageUser> users, ClaimsPrincipal admin, ILogger<ReimageUser> logger) =>
+        people.MapPost("/", async (NewUser body, UserManager<ReimageUser> users, Npgsql.NpgsqlDataSource db, ClaimsPrincipal admin, ILogger<ReimageUser> logger, CancellationToken ct) =>
         {
             var errors = new Dictionary<string, string[]>();
             if (string.IsNullOrWhiteSpace(body.UserName) || body.UserName.Trim().Length > 64)
@@ -82,6 +84,12 @@ public static class AccountEndpoints
                 errors["sites"] = ["a technician works at one or more sites (their codes)"];
             }
 
+            if (body.Technician is { } technician && await RosterSiteAsync(db, technician, ct) is var site
+                && (body.Role != Roles.Technician || site is null || !(body.Sites ?? []).Contains(site, StringComparer.OrdinalIgnoreCase)))
+            {
+                errors["technician"] = [site is null ? "no such roster entry" : body.Role != Roles.Technician ? "only a technician account has a roster entry" : $"that roster entry works at {site}, which is not one of the account's sites"];
+            }
+
             if (errors.Count > 0)
             {
                 return Results.ValidationProblem(errors);
@@ -94,10 +102,55 @@ public static class AccountEndpoints
 
             var password = AccountSetup.OneTimePassword();
             var user = await AccountSetup.CreateAsync(users, body.UserName.Trim(), body.DisplayName, body.Role!, body.Sites ?? [], password, mustChange: true);
+            if (body.Technician is { } rosterEntry)
+            {
+                await users.AddClaimAsync(user, new Claim(ReimageClaimsFactory.TechnicianClaim, rosterEntry.ToString()));
+            }
+
             logger.LogInformation("{Admin} created user {User} with role {Role}", admin.Identity?.Name, user.UserName, body.Role);
             // Shown once, to the admin who hands it over; the user must replace it at first sign-in.
             return Results.Json(new { user.Id, user.UserName, role = body.Role, oneTimePassword = password }, statusCode: StatusCodes.Status201Created);
         });
+
+        // Links a technician account to its roster entry (or unlinks it with null); takes effect at the next sign-in.
+        people.MapPut("/{userName}/technician", async (string userName, TechnicianLink body, UserManager<ReimageUser> users, Npgsql.NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            if (await users.FindByNameAsync(userName) is not { } user)
+            {
+                return Results.NotFound(new { error = $"no user {userName}" });
+            }
+
+            if (body.Technician is { } technician)
+            {
+                var site = await RosterSiteAsync(db, technician, ct);
+                if (site is null || !await users.IsInRoleAsync(user, Roles.Technician) || !user.SiteCodes.Contains(site, StringComparer.OrdinalIgnoreCase))
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]>
+                    {
+                        ["technician"] = [site is null ? "no such roster entry" : $"{userName} is not a technician at {site}"],
+                    });
+                }
+            }
+
+            foreach (var old in (await users.GetClaimsAsync(user)).Where(c => c.Type == ReimageClaimsFactory.TechnicianClaim))
+            {
+                await users.RemoveClaimAsync(user, old);
+            }
+
+            if (body.Technician is { } linked)
+            {
+                await users.AddClaimAsync(user, new Claim(ReimageClaimsFactory.TechnicianClaim, linked.ToString()));
+            }
+
+            return Results.Ok(new { user.UserName, technician = body.Technician });
+        });
         return app;
+    }
+
+    private static async Task<string?> RosterSiteAsync(Npgsql.NpgsqlDataSource db, Guid technician, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT s.code FROM reimage.technicians t JOIN reimage.sites s ON s.id = t.site_id WHERE t.id = @id");
+        command.Parameters.AddWithValue("id", technician);
+        return await command.ExecuteScalarAsync(ct) as string;
     }
 }

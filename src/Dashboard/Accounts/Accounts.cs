@@ -47,6 +47,9 @@ internal sealed class ReimageClaimsFactory(UserManager<ReimageUser> users, RoleM
     public const string SiteClaim = "reimage:site-code";
     public const string MustChangeClaim = "reimage:must-change-password";
 
+    /// <summary>A technician account's roster entry (a user claim, set by an admin): whose queue the tablet shows.</summary>
+    public const string TechnicianClaim = "reimage:technician";
+
     protected override async Task<System.Security.Claims.ClaimsIdentity> GenerateClaimsAsync(ReimageUser user)
     {
         var identity = await base.GenerateClaimsAsync(user);

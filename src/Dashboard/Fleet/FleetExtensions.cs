@@ -9,6 +9,8 @@ public static class FleetExtensions
 {
     public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<Live.LiveUpdates>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Live.LiveUpdates>());
         builder.Services.AddSingleton<FleetStatus>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatus>());
         builder.Services.AddSingleton<FleetQuery>();

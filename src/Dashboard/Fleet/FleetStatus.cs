@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Diagnostics.Metrics;
 using Npgsql;
+using Reimage.Dashboard.Live;
 using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Workflow;
 
@@ -17,13 +18,15 @@ public sealed record FleetCounts(FrozenDictionary<RecoveryState, long> ByState, 
 }
 
 /// <summary>
-/// The fleet's live counts by state: re-read from the database every second (so every web node sees changes made
-/// by any worker node), published to open dashboards through <see cref="Changed"/> and to Prometheus as the
-/// <c>reimage_machines</c> gauge.
+/// The fleet's live counts by state: re-read from the database when <see cref="LiveUpdates"/> says machines moved
+/// (on any node; at most once a second), and every 30 s as a safety net; published to open dashboards through
+/// <see cref="Changed"/> and to Prometheus as the <c>reimage_machines</c> gauge.
 /// </summary>
 public sealed class FleetStatus : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    private readonly SemaphoreSlim _reading = new(1, 1);
+    private readonly LiveUpdates _live;
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _clock;
     private readonly ILogger<FleetStatus> _logger;
@@ -31,9 +34,10 @@ public sealed class FleetStatus : BackgroundService
     // A meter of its own (same name as the orchestrator's) so that the gauge goes away with this instance.
     private readonly Meter _meter = new(ReimageMetrics.MeterName);
 
-    public FleetStatus(NpgsqlDataSource db, TimeProvider clock, ILogger<FleetStatus> logger)
+    public FleetStatus(NpgsqlDataSource db, TimeProvider clock, LiveUpdates live, ILogger<FleetStatus> logger)
     {
         _db = db;
+        _live = live;
         _clock = clock;
         _logger = logger;
         _meter.CreateObservableGauge("reimage_machines", Observe, description: "Machines by recovery state.");
@@ -45,6 +49,19 @@ public sealed class FleetStatus : BackgroundService
     public event Action<FleetCounts>? Changed;
 
     public async Task<FleetCounts> RefreshAsync(CancellationToken ct)
+    {
+        await _reading.WaitAsync(ct);
+        try
+        {
+            return await ReadAsync(ct);
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    private async Task<FleetCounts> ReadAsync(CancellationToken ct)
     {
         var counts = Enum.GetValues<RecoveryState>().ToDictionary(s => s, _ => 0L);
         await using (var command = _db.CreateCommand("SELECT state, count(*) FROM reimage.recoveries GROUP BY state"))
@@ -68,6 +85,8 @@ public sealed class FleetStatus : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _live.Changed += OnLiveChange;
+        stoppingToken.Register(() => _live.Changed -= OnLiveChange);
         using var timer = new PeriodicTimer(Interval, _clock);
         do
         {
@@ -81,6 +100,24 @@ public sealed class FleetStatus : BackgroundService
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private void OnLiveChange(IReadOnlySet<string> changed)
+    {
+        if (changed.Touches("recoveries", "machines"))
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await RefreshAsync(CancellationToken.None);
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                    _logger.LogWarning("Could not read fleet counts: {Reason}", e.Message);
+                }
+            });
+        }
     }
 
     public override void Dispose()

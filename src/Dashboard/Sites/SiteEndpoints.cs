@@ -36,6 +36,7 @@ public static class SiteEndpoints
     {
         builder.Services.AddSingleton<SiteQuery>();
         builder.Services.AddSingleton<SiteScope>();
+        builder.Services.AddSingleton<Technicians.TechnicianDesk>();
         return builder;
     }
 

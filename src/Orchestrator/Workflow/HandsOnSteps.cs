@@ -63,7 +63,60 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
         return errors;
     }
 
-    public async Task<HandsOnResult> CompleteAsync(Guid machineId, Step step, HandsOnCompletion completion, string idempotencyKey, CancellationToken ct)
+    public Task<HandsOnResult> CompleteAsync(Guid machineId, Step step, HandsOnCompletion completion, string idempotencyKey, CancellationToken ct) =>
+        OnceAsync(machineId, step, idempotencyKey, (connection, transaction) => DoAsync(connection, transaction, machineId, step, completion, ct), ct);
+
+    /// <summary>Field errors of a problem report, by field name; empty when it may be submitted.</summary>
+    public static Dictionary<string, string[]> ValidateProblem(string? technician, string? problem)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(technician) || technician.Length > MaxField)
+        {
+            errors["technician"] = [$"who is reporting, at most {MaxField} characters"];
+        }
+
+        if (string.IsNullOrWhiteSpace(problem) || problem.Trim().Length > 500)
+        {
+            errors["problem"] = ["what is wrong, at most 500 characters"];
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// A technician cannot do the hands-on step (machine not where the inventory says, wrong drive, hardware fault):
+    /// the machine goes to the leads' failure queue with the report as its reason, still at that step, so that a
+    /// lead's retry sends it back to a technician. Idempotent like a check-off.
+    /// </summary>
+    public Task<HandsOnResult> ReportProblemAsync(Guid machineId, Step step, string technician, string problem, string idempotencyKey, CancellationToken ct) =>
+        OnceAsync(machineId, step, idempotencyKey, async (connection, transaction) =>
+        {
+            var (found, r, hostname) = await LockAsync(connection, transaction, machineId, ct);
+            if (!found)
+            {
+                return Answer(404, new { error = $"machine {machineId} does not exist" });
+            }
+
+            if (r!.State != RecoveryState.InProgress || r.Step != step)
+            {
+                return Answer(409, new { error = $"{hostname} is {r.State}{(r.Step is null ? "" : $" at {r.Step}")}, not at {step}" });
+            }
+
+            var reason = $"{problem.Trim()} (reported by {technician.Trim()} at {step})";
+            var won = await writer.WriteAsync(connection, transaction,
+                [new Transition(machineId, r.Version, r.Path, r.State, RecoveryState.Failed, step, r.Attempt, r.WaveId, FailureReason: reason, Detail: "problem reported by a technician")],
+                new Actor(technician.Trim(), "technician problem report"), ct);
+            return won.Count == 0
+                ? Answer(409, new { error = $"{hostname} moved on meanwhile" })
+                : Answer(200, new { machineId, step = step.ToString(), result = "reported", failureReason = reason });
+        }, ct);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> once per idempotency key: the first submission does it and its answer is stored
+    /// with the key in the same transaction; a repeat (also a concurrent twin, which waits on the key's row) gets the
+    /// stored answer and changes nothing.
+    /// </summary>
+    private async Task<HandsOnResult> OnceAsync(Guid machineId, Step step, string idempotencyKey, Func<NpgsqlConnection, NpgsqlTransaction, Task<HandsOnResult>> work, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -79,12 +132,11 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
             claim.Parameters.AddWithValue("now", clock.GetUtcNow());
             if (await claim.ExecuteNonQueryAsync(ct) == 0)
             {
-                // Seen before (a concurrent twin waited above for the first to commit): answer as the first time.
                 return await StoredAsync(connection, transaction, idempotencyKey, machineId, step, ct);
             }
         }
 
-        var result = await DoAsync(connection, transaction, machineId, step, completion, ct);
+        var result = await work(connection, transaction);
         await using (var store = new NpgsqlCommand(
             "UPDATE reimage.idempotent_requests SET status_code = @status, response = @response WHERE key = @key", connection, transaction))
         {
@@ -101,6 +153,16 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
         }
 
         return result;
+    }
+
+    private static async Task<(bool Found, Recovery? Recovery, string? Hostname)> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, CancellationToken ct)
+    {
+        await using var select = new NpgsqlCommand(
+            $"SELECT {Recovery.Columns}, m.hostname FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id WHERE r.machine_id = @id FOR UPDATE OF r",
+            connection, transaction);
+        select.Parameters.AddWithValue("id", machineId);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (true, Recovery.Read(reader), reader.GetString(Recovery.ColumnCount)) : (false, null, null);
     }
 
     private async Task<HandsOnResult> DoAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, Step step, HandsOnCompletion c, CancellationToken ct)
