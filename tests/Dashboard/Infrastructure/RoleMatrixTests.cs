@@ -48,6 +48,12 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
         Cell("POST", $"/api/machines/{Machine}/claim", A, L, T);
         Cell("POST", $"/api/machines/{Machine}/reassign", A, L);
         Cell("GET", "/api/evidence/export?case=x", A, L);
+        Cell("GET", "/progress", A, L, E);
+        Cell("GET", "/api/progress", A, L, E);
+        Cell("GET", "/tech", A, L, T);
+        Cell("GET", $"/tech/machines/{Machine}", A, L, T);
+        Cell("GET", "/labels?site=DHA", A, L, T);
+        Cell("PUT", $"/api/users/{T}/technician", A);
         return cells;
     }
 
