@@ -43,14 +43,19 @@ public static class DemoExtensions
 
 internal sealed class DemoRunner(
     IDbContextFactory<ReimageDbContext> contexts, NpgsqlDataSource db, FleetImporter importer, WavePlanner waves,
-    AgentCommandQueue queue, WorkflowKick kick, HandsOnSteps handsOn, DemoOptions options, TimeProvider clock, ILoggerFactory loggers) : BackgroundService
+    AgentCommandQueue queue, WorkflowKick kick, HandsOnSteps handsOn, DemoOptions options, TimeProvider clock, ILoggerFactory loggers,
+    IServiceScopeFactory scopes) : BackgroundService
 {
+    /// <summary>The roster entry the demo's <c>technician</c> account works as; the simulation leaves their queue to the person.</summary>
+    public const string HumanTechnician = "DHA technician 2";
+
     private static readonly Actor DemoActor = new("demo", "demo-seed");
     private readonly ILogger _logger = loggers.CreateLogger<DemoRunner>();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await SeedIfEmptyAsync(stoppingToken);
+        await LinkDemoTechnicianAsync(stoppingToken);
         await using var context = await contexts.CreateDbContextAsync(stoppingToken);
         var sites = await context.Sites.AsNoTracking().ToListAsync(stoppingToken);
         var fleet = new SimulatedFleet(new SimulatedFleetOptions { Speed = options.Speed }, clock);
@@ -59,6 +64,22 @@ internal sealed class DemoRunner(
             new InProcessAgentTransport(queue, kick, site.Id, $"demo-agent-{site.Code}", options.Lease),
             fleet, new SiteAgentOptions(), clock, loggers.CreateLogger<SiteAgent>()).RunAsync(stoppingToken));
         await Task.WhenAll([.. agents, TechniciansAsync(stoppingToken)]);
+    }
+
+    /// <summary>The demo's technician account gets a real queue: that of a day-shift technician at Dhahran.</summary>
+    private async Task LinkDemoTechnicianAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Accounts.ReimageUser>>();
+        await using var context = await contexts.CreateDbContextAsync(ct);
+        var roster = await context.Technicians.AsNoTracking().FirstOrDefaultAsync(t => t.Name == HumanTechnician, ct);
+        if (await users.FindByNameAsync("technician") is not { } user || roster is null
+            || (await users.GetClaimsAsync(user)).Any(c => c.Type == Accounts.ReimageClaimsFactory.TechnicianClaim))
+        {
+            return;
+        }
+
+        await users.AddClaimAsync(user, new System.Security.Claims.Claim(Accounts.ReimageClaimsFactory.TechnicianClaim, roster.Id.ToString()));
     }
 
     private async Task SeedIfEmptyAsync(CancellationToken ct)
@@ -142,8 +163,9 @@ internal sealed class DemoRunner(
                     await using var due = db.CreateCommand(
                         """
                         SELECT r.machine_id, r.attempt, t.name FROM reimage.recoveries r JOIN reimage.technicians t ON t.id = r.technician_id
-                        WHERE r.state = 'InProgress' AND r.step = @step AND r.step_started_at < @before LIMIT 500
+                        WHERE r.state = 'InProgress' AND r.step = @step AND r.step_started_at < @before AND t.name <> @human LIMIT 500
                         """);
+                    due.Parameters.AddWithValue("human", HumanTechnician);
                     due.Parameters.AddWithValue("step", step.ToString());
                     due.Parameters.AddWithValue("before", clock.GetUtcNow() - TimeSpan.FromMinutes(duration / options.Speed));
                     var machines = new List<(Guid Id, int Attempt, string Technician)>();

@@ -53,12 +53,20 @@ public sealed class ExecutiveQuery(NpgsqlDataSource db, ForecastService forecast
         var restoredPer = await Rows.ReadAsync(connection,
             $"SELECT date_trunc('{unit}', state_changed_at AT TIME ZONE 'UTC'), count(*) FROM reimage.recoveries WHERE state = 'Restored' GROUP BY 1 ORDER BY 1",
             r => (Period: new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(0), DateTimeKind.Utc)), Count: r.GetInt64(1)), ct);
+        // Every period from the one before the first restore to now, gaps as zero, so the line starts at the full scope.
+        var step = hourly ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        var byPeriod = restoredPer.ToDictionary(p => p.Period, p => p.Count);
         var burn = new List<Burn>();
         var remaining = overall.InScope;
-        foreach (var (period, count) in restoredPer)
+        if (restoredPer.Count > 0)
         {
-            remaining -= count;
-            burn.Add(new Burn(period, count, remaining + 0));
+            var last = Truncate(now, hourly);
+            for (var period = restoredPer[0].Period - step; period <= last && burn.Count < 24 * 120; period += step)
+            {
+                var count = byPeriod.GetValueOrDefault(period);
+                remaining -= count;
+                burn.Add(new Burn(period, count, remaining));
+            }
         }
 
         var states = await Rows.ReadAsync(connection,
@@ -100,6 +108,9 @@ public sealed class ExecutiveQuery(NpgsqlDataSource db, ForecastService forecast
         var at = now + TimeSpan.FromHours(left / (recent / hours));
         return new Completion(at, null, $"extrapolated from throughput ({recent / hours:0.#} machines/hour over the last {hours:0} h), not a forecast");
     }
+
+    private static DateTimeOffset Truncate(DateTimeOffset at, bool hourly) =>
+        new(at.Year, at.Month, at.Day, hourly ? at.Hour : 0, 0, 0, TimeSpan.Zero);
 
     private static Task<List<Progress>> GroupAsync(NpgsqlConnection connection, string key, string join, CancellationToken ct) =>
         Rows.ReadAsync(connection,
