@@ -32,6 +32,7 @@ catch (PostgresNotFoundException e)
 
 builder.AddReimageWorkflow();
 builder.AddDashboardSecurity();
+builder.AddSingleSignOn();
 builder.AddAccountLimits();
 builder.AddTelemetry();
 builder.AddFleet();
@@ -68,6 +69,7 @@ app.MapGroup("").AllowAnonymous().MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.SignedIn);
 app.MapOps();
 app.MapAccountApi();
+app.MapSingleSignOn();
 app.MapImportApi();
 app.MapWaveApi();
 app.MapHandsOnApi();

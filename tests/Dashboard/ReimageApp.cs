@@ -11,7 +11,7 @@ namespace Reimage.Dashboard.Tests;
 /// (<see cref="IPAddress.Loopback"/>) are signed in as the admin (who has every lead right), through the real
 /// sign-in endpoint and cookie; requests from <see cref="Remote"/> carry no cookie.
 /// </summary>
-public class ReimageApp(string connectionString, string environment = "Development") : WebApplicationFactory<Program>
+public class ReimageApp(string connectionString, string environment = "Development", IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     public static readonly IPAddress Remote = IPAddress.Parse("10.20.30.40");
 
@@ -26,6 +26,10 @@ public class ReimageApp(string connectionString, string environment = "Developme
         builder.UseSetting("ConnectionStrings:Reimage", connectionString);
         builder.UseSetting("Reimage:Security:InitialAdminPassword", AdminPassword);
         builder.UseSetting("Reimage:Workflow:RetryBackoff", "00:00:00");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     /// <summary>Signs <paramref name="user"/> in through <c>POST /api/account/login</c> and returns the cookie to send.</summary>
