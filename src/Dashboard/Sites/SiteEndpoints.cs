@@ -11,6 +11,8 @@ using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Sites;
 
+public sealed record NewHandoverNote(string? Site, string? Text);
+
 public sealed record SiteCapacityChange(int? ImagingSlots, bool? ImagesFromUsb, int? HandsOnPerTechnician);
 
 public sealed record NewTechnician(string? Name, string? Building);
@@ -37,6 +39,7 @@ public static class SiteEndpoints
         builder.Services.AddSingleton<SiteQuery>();
         builder.Services.AddSingleton<SiteScope>();
         builder.Services.AddSingleton<Technicians.TechnicianDesk>();
+        builder.Services.AddSingleton<Handover>();
         return builder;
     }
 
@@ -44,6 +47,24 @@ public static class SiteEndpoints
     {
         var api = app.MapGroup("/api").RequireAuthorization(Policies.Lead);
         app.MapGet("/api/sites", (SiteQuery query, CancellationToken ct) => query.ListAsync(ct)).RequireAuthorization(Policies.Executive);
+
+        // Shift hand-over notes: leads write; technicians read their sites' (and the general) notes.
+        api.MapPost("/handover", async (NewHandoverNote body, Handover handover, ClaimsPrincipal user, CancellationToken ct) =>
+        {
+            var errors = Handover.Errors(body.Text);
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            var site = string.IsNullOrWhiteSpace(body.Site) ? null : body.Site;
+            return await handover.AddAsync(site, user.Identity!.Name!, body.Text!, ct) is { } note
+                ? Results.Created($"/api/handover/{note.Id}", note)
+                : Results.ValidationProblem(new Dictionary<string, string[]> { ["site"] = [$"no site {body.Site}"] });
+        });
+        app.MapGet("/api/handover", (Handover handover, ClaimsPrincipal user, int? hours, CancellationToken ct) =>
+            handover.ListAsync(SiteScope.Unrestricted(user) ? null : [.. user.FindAll(ReimageClaimsFactory.SiteClaim).Select(c => c.Value)],
+                TimeSpan.FromHours(Math.Clamp(hours ?? 72, 1, 24 * 30)), 200, ct)).RequireAuthorization(Policies.Technician);
 
         api.MapPut("/sites/{id:guid}/capacity", async (Guid id, SiteCapacityChange body, IDbContextFactory<ReimageDbContext> contexts, WorkflowKick kick, CancellationToken ct) =>
         {

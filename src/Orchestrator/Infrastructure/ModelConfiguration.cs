@@ -83,6 +83,18 @@ internal sealed class AlertConfiguration : IEntityTypeConfiguration<Alert>
     }
 }
 
+internal sealed class HandoverNoteConfiguration : IEntityTypeConfiguration<HandoverNote>
+{
+    public void Configure(EntityTypeBuilder<HandoverNote> b)
+    {
+        b.ToTable("handover_notes");
+        b.Property(n => n.Author).HasMaxLength(128);
+        b.Property(n => n.Text).HasMaxLength(HandoverNote.MaxText);
+        b.HasIndex(n => new { n.SiteId, n.CreatedAt });
+        b.HasOne<Site>().WithMany().HasForeignKey(n => n.SiteId);
+    }
+}
+
 internal sealed class MachineConfiguration : IEntityTypeConfiguration<Machine>
 {
     public void Configure(EntityTypeBuilder<Machine> b)

@@ -50,6 +50,8 @@ public sealed class ReimageDbContext(DbContextOptions<ReimageDbContext> options)
 
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
 
+    public DbSet<HandoverNote> HandoverNotes => Set<HandoverNote>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

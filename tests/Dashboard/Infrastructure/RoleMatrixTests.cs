@@ -54,6 +54,9 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
         Cell("GET", $"/tech/machines/{Machine}", A, L, T);
         Cell("GET", "/labels?site=DHA", A, L, T);
         Cell("PUT", $"/api/users/{T}/technician", A);
+        Cell("GET", "/handover", A, L);
+        Cell("GET", "/api/handover", A, L, T);
+        Cell("POST", "/api/handover", A, L);
         return cells;
     }
 

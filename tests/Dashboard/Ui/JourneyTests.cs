@@ -43,6 +43,7 @@ public sealed class JourneyTests(PostgresFixture postgres)
         var dana = await AddTechnicianAsync(db, site, "Dana Reyes", building: "B1");
         await StockAsync(db, site, "NVMe-512", 3);
         await UserAsync(app, "dana", Roles.Technician, ["TEC"], dana.Id);
+        await app.Services.GetRequiredService<Reimage.Dashboard.Sites.Handover>().AddAsync("TEC", "night lead", "Evidence locker A is full: use locker B.", Ct);
         await LaunchWaveAsync(db, "Replacement", machines);
         await app.Services.GetRequiredService<Dispatcher>().DispatchAsync(Ct);
         Assert.Equal(3, await CountAsync(db, $"SELECT count(*) FROM reimage.recoveries WHERE technician_id = '{dana.Id}' AND step = 'RemoveDrive'"));
@@ -57,6 +58,7 @@ public sealed class JourneyTests(PostgresFixture postgres)
         await Assertions.Expect(page).ToHaveURLAsync(baseUrl + "/tech");
         await Assertions.Expect(page.GetByTestId("queue-item")).ToHaveCountAsync(3);
         await Assertions.Expect(page.GetByTestId("queue-item").First).ToContainTextAsync("TEC-PC0000");
+        await Assertions.Expect(page.GetByTestId("tech-handover")).ToContainTextAsync("use locker B");
         await ShotsAsync(page, "technician-queue");
 
         // Another site's tag is not found; a keyboard-wedge scanner types the tag (any case) and presses Enter.

@@ -826,6 +826,42 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.HandoverNote", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Author")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("author");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("SiteId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("site_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_handover_notes");
+
+                    b.HasIndex("SiteId", "CreatedAt")
+                        .HasDatabaseName("ix_handover_notes_site_id_created_at");
+
+                    b.ToTable("handover_notes", "reimage");
+                });
+
             modelBuilder.Entity("Reimage.Orchestrator.Sites.Shift", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1268,6 +1304,14 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_deliveries_sites_site_id");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Sites.HandoverNote", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Sites.Site", null)
+                        .WithMany()
+                        .HasForeignKey("SiteId")
+                        .HasConstraintName("fk_handover_notes_sites_site_id");
                 });
 
             modelBuilder.Entity("Reimage.Orchestrator.Sites.Shift", b =>
