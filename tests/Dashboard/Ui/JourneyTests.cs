@@ -207,6 +207,29 @@ public sealed class JourneyTests(PostgresFixture postgres)
         await ShotsAsync(page, "executive-progress");
     }
 
+    [Fact]
+    public async Task DarkMode_FollowsTheSystem_AndTheTopBarSwitchOverridesItOnThisDevice()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        app.UseKestrel(0);
+        app.StartServer();
+        var baseUrl = BaseUrl(app);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(Browsers.Options);
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 }, ColorScheme = ColorScheme.Dark });
+        await Browsers.SignInAsync(page, baseUrl, "admin", ReimageApp.AdminPassword);
+        await page.GotoAsync(baseUrl + "/handover");
+        const string background = "() => getComputedStyle(document.body).backgroundColor";
+
+        Assert.Equal("rgb(16, 22, 29)", await page.EvaluateAsync<string>(background)); // the system says dark
+        await ShotsAsync(page, "handover-dark");
+        await page.Locator("[data-theme-toggle]").ClickAsync();
+        Assert.Equal("rgb(246, 247, 249)", await page.EvaluateAsync<string>(background));
+        await page.ReloadAsync();
+        Assert.Equal("rgb(246, 247, 249)", await page.EvaluateAsync<string>(background)); // remembered
+    }
+
     private static string BaseUrl(ReimageApp app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
