@@ -55,7 +55,7 @@ internal sealed class DrillWorld(
     }
 
     private readonly PriorityQueue<Happening, (DateTimeOffset At, long Sequence)> _events = new();
-    private readonly Dictionary<Guid, (int Index, Guid Site, string? Building, string? Floor)> _machines = [];
+    private readonly Dictionary<Guid, (int Index, Guid Site)> _machines = [];
     private readonly Dictionary<(Guid Machine, Step Step), (double Seconds, bool Fails)> _handsOnLeft = [];
     private readonly HashSet<(Guid Machine, Step Step)> _abandoned = [];
     private readonly List<Guid> _sites = [];
@@ -77,7 +77,7 @@ internal sealed class DrillWorld(
         // A machine's dice are addressed by its place in the forecast's plan, as the simulation addresses them.
         for (var i = 0; i < plan.Machines.Count; i++)
         {
-            _machines[plan.Machines[i].Id] = (i, plan.Machines[i].SiteId, plan.Machines[i].Building, plan.Machines[i].Floor);
+            _machines[plan.Machines[i].Id] = (i, plan.Machines[i].SiteId);
         }
 
         var shifts = (await Rows.ReadAsync(connection, "SELECT technician_id, days, starts, ends FROM reimage.shifts",
@@ -162,7 +162,7 @@ internal sealed class DrillWorld(
 
     private (double Seconds, bool Fails) Roll(Guid machine, Step step, int attempt)
     {
-        var (index, site, _, _) = _machines[machine];
+        var (index, site) = _machines[machine];
         var duration = durations.For(site, step);
         var (z, u) = Dice.Roll(diceSeed, index, (int)step, attempt);
         return (duration.Seconds(z), u < duration.FailureRate);
