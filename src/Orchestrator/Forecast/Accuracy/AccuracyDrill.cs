@@ -124,8 +124,8 @@ public static class AccuracyDrill
 
     /// <summary>
     /// What the engine will do by itself, without the world: the earliest retry that comes due and the earliest step
-    /// timeout the sweeper will act on (a second past the timeout: it acts on steps strictly older); and how many
-    /// machines are not finished.
+    /// timeout the sweeper may act on (a second past the timeout: it acts on steps strictly older; a hands-on step's
+    /// timeout counts only shift time, so it may come due later, at a later event); and how many machines are not finished.
     /// </summary>
     private static async Task<(DateTimeOffset? Next, long Left)> EngineAsync(NpgsqlDataSource db, DateTimeOffset now, CancellationToken ct)
     {
