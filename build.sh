@@ -57,7 +57,7 @@ case "${1:-test}" in
     ;;
   bench)
     ensure_postgres
-    # The whole suite (B1 import, B3/B4/B8 drill, B6 grid, forecast and P1); one JSON line per benchmark.
+    # The whole suite (B1 import, B3/B4/B8 drill, B6 grid, forecast and P1, forecast accuracy drills); one JSON line per benchmark.
     dotnet run -c Release --project src/Dashboard -- bench
     ;;
   *)

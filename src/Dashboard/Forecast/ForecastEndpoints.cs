@@ -20,9 +20,14 @@ public static class ForecastEndpoints
         forecast.MapPost("/what-if", async (WhatIfRequest body, ForecastService service, CancellationToken ct) =>
         {
             var errors = new Dictionary<string, string[]>();
-            if (string.IsNullOrWhiteSpace(body.Site))
+            if (body.ChangesASite && string.IsNullOrWhiteSpace(body.Site))
             {
                 errors["site"] = ["the site code the change applies to"];
+            }
+
+            if (body.WaveOrder is { } order && (order.Count > 1000 || order.Any(string.IsNullOrWhiteSpace) || order.Distinct(StringComparer.OrdinalIgnoreCase).Count() != order.Count))
+            {
+                errors["waveOrder"] = ["wave names, each once, first to go first"];
             }
 
             if (body.Technicians is < 0 or > 500 || body.Slots is < 0 or > 5000 || body.DeliveryQuantity is < 0 or > 100_000 || body.DeliveryInDays is < 0 or > 365)
@@ -30,9 +35,9 @@ public static class ForecastEndpoints
                 errors["change"] = ["technicians 0–500, slots 0–5,000, delivery quantity 0–100,000 arriving in 0–365 days"];
             }
 
-            if (body.Technicians == 0 && body.Slots == 0 && body.DeliveryQuantity == 0)
+            if (!body.ChangesASite && body.WaveOrder is not { Count: > 0 })
             {
-                errors["change"] = ["at least one change: technicians, slots or a delivery"];
+                errors["change"] = ["at least one change: technicians, slots, a delivery or a wave order"];
             }
 
             if (errors.Count > 0)
@@ -44,9 +49,9 @@ public static class ForecastEndpoints
             {
                 return Results.Ok(await service.WhatIfAsync(body, ct));
             }
-            catch (ArgumentException e)
+            catch (WhatIfRefusedException e)
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["site"] = [e.Message] });
+                return Results.ValidationProblem(new Dictionary<string, string[]> { [e.Field] = [e.Message] });
             }
         });
         return app;

@@ -12,10 +12,23 @@ public sealed record ForecastView(
 
 public sealed record ForecastLine(string Name, DateTimeOffset? P50, DateTimeOffset? P90, DateTimeOffset? LowerBound);
 
-/// <summary>What-if changes as a lead types them: per site, more technicians on a day shift, more slots, a drive delivery.</summary>
-public sealed record WhatIfRequest(string? Site, int Technicians, int Slots, string? DeliveryItem, int DeliveryQuantity, int DeliveryInDays);
+/// <summary>
+/// What-if changes as a lead types them: per site, more technicians on a day shift, more slots, a drive delivery; and
+/// for the fleet, the waves in a new order (by name, first to go first; waves not named keep their order after them).
+/// </summary>
+public sealed record WhatIfRequest(string? Site, int Technicians, int Slots, string? DeliveryItem, int DeliveryQuantity, int DeliveryInDays,
+    IReadOnlyList<string>? WaveOrder = null)
+{
+    public bool ChangesASite => Technicians > 0 || Slots > 0 || DeliveryQuantity > 0;
+}
 
 public sealed record WhatIfView(ForecastView Plan, ForecastView Changed, string Summary);
+
+/// <summary>A what-if naming a site or wave the plan does not have; <see cref="Field"/> is the request's field at fault.</summary>
+public sealed class WhatIfRefusedException(string field, string message) : ArgumentException(message)
+{
+    public string Field { get; } = field;
+}
 
 /// <summary>
 /// Forecasts of the live plan: built from the tables, simulated 100 times with the live scheduling policy, and kept
@@ -59,33 +72,51 @@ public sealed class ForecastService(NpgsqlDataSource db, TimeProvider clock) : I
     public async Task<WhatIfView> WhatIfAsync(WhatIfRequest request, CancellationToken ct)
     {
         var plan = await LivePlan.ReadAsync(db, clock.GetUtcNow(), ct);
-        var site = plan.Sites.FirstOrDefault(s => string.Equals(s.Code, request.Site, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"no site '{request.Site}'");
+        var site = !request.ChangesASite ? null : plan.Sites.FirstOrDefault(s => string.Equals(s.Code, request.Site, StringComparison.OrdinalIgnoreCase))
+            ?? throw new WhatIfRefusedException("site", $"no site '{request.Site}'");
         var changes = new List<WhatIfChange>();
+        if (request.WaveOrder is { Count: > 0 } order)
+        {
+            changes.Add(new ReorderWaves([.. order.Select(name => WaveNamed(plan, name))]));
+        }
+
         if (request.Technicians > 0)
         {
-            changes.Add(new AddTechnicians(site.Id, request.Technicians, new ForecastShift(Orchestrator.Sites.ShiftDays.EveryDay, new TimeOnly(7, 0), new TimeOnly(19, 0))));
+            changes.Add(new AddTechnicians(site!.Id, request.Technicians, new ForecastShift(Orchestrator.Sites.ShiftDays.EveryDay, new TimeOnly(7, 0), new TimeOnly(19, 0))));
         }
 
         if (request.Slots > 0)
         {
-            changes.Add(new AddSlots(site.Id, request.Slots));
+            changes.Add(new AddSlots(site!.Id, request.Slots));
         }
 
         if (request.DeliveryQuantity > 0 && !string.IsNullOrWhiteSpace(request.DeliveryItem))
         {
-            changes.Add(new AddDelivery(site.Id, request.DeliveryItem.Trim(), request.DeliveryQuantity, plan.Start.AddDays(Math.Max(0, request.DeliveryInDays))));
+            changes.Add(new AddDelivery(site!.Id, request.DeliveryItem.Trim(), request.DeliveryQuantity, plan.Start.AddDays(Math.Max(0, request.DeliveryInDays))));
         }
 
         var comparison = await Task.Run(() => WhatIf.Compare(plan, changes, Runs, ct: ct), ct);
         var summary = string.Join("; ", changes.Select(c => c switch
         {
-            AddTechnicians t => $"{t.Count} more technicians at {site.Code} (07:00–19:00 every day)",
-            AddSlots s => $"{s.Count} more imaging slots at {site.Code}",
-            AddDelivery d => $"{d.Quantity} × {d.Item} delivered to {site.Code} on {d.ArrivesAt:yyyy-MM-dd}",
+            AddTechnicians t => $"{t.Count} more technicians at {site!.Code} (07:00–19:00 every day)",
+            AddSlots s => $"{s.Count} more imaging slots at {site!.Code}",
+            AddDelivery d => $"{d.Quantity} × {d.Item} delivered to {site!.Code} on {d.ArrivesAt:yyyy-MM-dd}",
+            ReorderWaves => "waves in the order " + string.Join(" → ", comparison.ChangedPlan.Waves.OrderBy(w => w.Ordinal).Select(w => w.Name)),
             _ => c.ToString(),
         }));
         return new WhatIfView(View(plan, comparison.Original), View(comparison.ChangedPlan, comparison.Changed), summary);
+    }
+
+    /// <summary>The wave a lead names; the forecast's waves are those not cancelled or completed.</summary>
+    private static Guid WaveNamed(ForecastPlan plan, string name)
+    {
+        var waves = plan.Waves.Where(w => string.Equals(w.Name, name?.Trim(), StringComparison.OrdinalIgnoreCase)).ToList();
+        return waves.Count switch
+        {
+            1 => waves[0].Id,
+            0 => throw new WhatIfRefusedException("waveOrder", $"no wave '{name}' in the plan (cancelled and completed waves are not)"),
+            _ => throw new WhatIfRefusedException("waveOrder", $"{waves.Count} waves are called '{name}'; rename one to reorder them"),
+        };
     }
 
     private ForecastView View(ForecastPlan plan, PlanForecast f)

@@ -7,12 +7,13 @@ namespace Reimage.Dashboard.Infrastructure;
 
 /// <summary>
 /// Verbs that run instead of the web host: <c>import FILE [--site CODE]</c>,
-/// <c>bench-import [--rows N] [--runs N]</c>, <c>drill [--machines N] [--sites N]</c> and <c>verify-audit</c>. They use the same storage configuration as the server
+/// <c>bench-import [--rows N] [--runs N]</c>, <c>drill [--machines N] [--sites N]</c>, <c>bench-accuracy [--drills N] [--machines N]</c>
+/// and <c>verify-audit</c>. They use the same storage configuration as the server
 /// (and the same private cluster when no connection string is set).
 /// </summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["import", "bench-import", "drill", "verify-audit", "bench-grid", "bench-forecast", "bench"];
+    private static readonly string[] Verbs = ["import", "bench-import", "drill", "verify-audit", "bench-grid", "bench-forecast", "bench-accuracy", "bench"];
 
     /// <summary>Runs the verb named by <paramref name="args"/>; null when the arguments are not a verb (start the server).</summary>
     public static async Task<int?> RunVerbAsync(string[] args)
@@ -51,6 +52,9 @@ public static class CommandLine
                     int.Parse(Option(args, "--machines") ?? "100000", System.Globalization.CultureInfo.InvariantCulture),
                     int.Parse(Option(args, "--queries") ?? "400", System.Globalization.CultureInfo.InvariantCulture), Console.Out, cancel.Token),
                 "bench-forecast" => await ForecastBenchmarkAsync(Console.Out, cancel.Token),
+                "bench-accuracy" => await AccuracyBenchmarkAsync(host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!,
+                    int.Parse(Option(args, "--drills") ?? "30", System.Globalization.CultureInfo.InvariantCulture),
+                    int.Parse(Option(args, "--machines") ?? "240", System.Globalization.CultureInfo.InvariantCulture), Console.Out, cancel.Token),
                 "bench" => await SuiteAsync(host.Services, host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!, cancel.Token),
                 "verify-audit" => await VerifyAuditAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Console.Out, cancel.Token),
                 "drill" => await Drills.Drill.RunAsync(host.Services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)!,
@@ -93,7 +97,7 @@ public static class CommandLine
     /// <summary>
     /// The benchmark suite, one command: B1 import of 100k rows, B3 drill of 50k machines against the Hangfire baseline
     /// (with B4 next-command latency and B8 database size), B6 grid page query at 100k, the forecast's run time and P1
-    /// per reference scenario. Each prints its detail and one JSON line.
+    /// per reference scenario, and the forecast's accuracy over 30 seeded drills. Each prints its detail and one JSON line.
     /// </summary>
     private static async Task<int> SuiteAsync(IServiceProvider services, string connectionString, CancellationToken ct)
     {
@@ -103,8 +107,13 @@ public static class CommandLine
         failures += await Drills.Drill.RunAsync(connectionString, 50_000, 10, Console.Out, ct) == 0 ? 0 : 1;
         failures += await Fleet.GridBenchmark.RunAsync(connectionString, 100_000, 400, Console.Out, ct) == 0 ? 0 : 1;
         failures += await ForecastBenchmarkAsync(Console.Out, ct);
+        failures += await AccuracyBenchmarkAsync(connectionString, 30, 240, Console.Out, ct);
         return failures == 0 ? 0 : 1;
     }
+
+    /// <summary>Exit code 0 when the drills meet the accuracy targets, 1 when they do not.</summary>
+    private static async Task<int> AccuracyBenchmarkAsync(string connectionString, int drills, int machines, TextWriter output, CancellationToken ct) =>
+        (await Orchestrator.Forecast.Accuracy.AccuracyBenchmark.RunAsync(connectionString, drills, machines, output, ct)).MeetsTargets ? 0 : 1;
 
     private static async Task<int> ForecastBenchmarkAsync(TextWriter output, CancellationToken ct)
     {

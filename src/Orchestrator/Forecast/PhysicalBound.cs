@@ -12,10 +12,16 @@ namespace Reimage.Orchestrator.Forecast;
 /// <param name="Bandwidth">Image bytes ÷ the link's bytes per second, when the plan gives a link.</param>
 /// <param name="Parts">When the last spare needed arrives, plus the shortest path after admission.</param>
 /// <param name="LongestPath">The longest single machine's remaining steps.</param>
-public sealed record SiteBound(Guid SiteId, TimeSpan? HandsOn, TimeSpan? Slots, TimeSpan? Bandwidth, TimeSpan? Parts, TimeSpan LongestPath)
+/// <param name="AfterDeliveries">
+/// Work that waits for parts: for each delivery, the hands-on work of the machines that cannot be admitted before it
+/// arrives, done by the technicians on shift after it, then the rest of such a machine's path (and the same for
+/// bench time on the slots). Zero when the shelf covers every machine.
+/// </param>
+public sealed record SiteBound(Guid SiteId, TimeSpan? HandsOn, TimeSpan? Slots, TimeSpan? Bandwidth, TimeSpan? Parts, TimeSpan LongestPath,
+    TimeSpan? AfterDeliveries)
 {
-    public TimeSpan? Bound => HandsOn is null || Slots is null || Parts is null ? null
-        : new[] { HandsOn.Value, Slots.Value, Bandwidth ?? TimeSpan.Zero, Parts.Value, LongestPath }.Max();
+    public TimeSpan? Bound => HandsOn is null || Slots is null || Parts is null || AfterDeliveries is null ? null
+        : new[] { HandsOn.Value, Slots.Value, Bandwidth ?? TimeSpan.Zero, Parts.Value, LongestPath, AfterDeliveries.Value }.Max();
 }
 
 /// <summary>The plan's physical lower bound: the latest of its sites' (sites share nothing the model knows of).</summary>
@@ -29,7 +35,8 @@ public sealed record PlanBound(TimeSpan? Fleet, IReadOnlyDictionary<Guid, SiteBo
 ///                 T such that ∫₀ᵀ slots(s, t) dt = Σ medians of remaining slot-holding steps,
 ///                 Σ image bytes of machines still to image ÷ link bytes per second   (when the site has a link),
 ///                 arrival of the spare that covers the demand + shortest full path of a machine needing one,
-///                 max over machines of Σ medians of its remaining steps )
+///                 max over machines of Σ medians of its remaining steps,
+///                 max over delivery times r of the work released at r (below) )
 /// bound(fleet) = max over sites of bound(s)
 /// </code>
 /// technicians_on_shift is read with <see cref="Shift.Covers"/>; slots(s, t) is the site's slots, at a USB site
@@ -37,6 +44,13 @@ public sealed record PlanBound(TimeSpan? Fleet, IReadOnlyDictionary<Guid, SiteBo
 /// resource the simulation cannot exceed (nobody works off shift; one machine per technician and per slot; the link
 /// shares its bandwidth), so a simulated makespan with durations at their medians is never below it; with random
 /// durations a lucky run can come in slightly under. Efficiency = forecast P50 ÷ this bound.
+/// <para>
+/// Work released at r: a machine that needs a drive is admitted only with one reserved, so of the N machines waiting for
+/// drive type p at most (on the shelf − promised + delivered before r) start before r; the rest, and all their hands-on
+/// and bench work, come after r. Taking the machines with the least such work, that is W(r) technician-seconds and
+/// B(r) slot-seconds, and the term is max(T with ∫ᵣᵀ technicians_on_shift = W(r), r + B(r) ÷ slots) plus the shortest
+/// rest of a path after the last hands-on (respectively slot) step of such a machine.
+/// </para>
 /// </summary>
 public static class PhysicalBound
 {
@@ -51,6 +65,7 @@ public static class PhysicalBound
         var holding = new int[sites.Count];
         var shortest = new Dictionary<(int Site, int Part), (int Count, double Path)>();
         var promised = new Dictionary<(int Site, int Part), int>();
+        var waiting = new Dictionary<(int Site, int Part), List<PartWork>>();
         for (var i = 0; i < plan.MachineCount; i++)
         {
             if (plan.Start[i] is StartingPoint.Restored or StartingPoint.Out)
@@ -82,6 +97,12 @@ public static class PhysicalBound
             {
                 var (count, shortestPath) = shortest.GetValueOrDefault(part, (0, double.PositiveInfinity));
                 shortest[part] = (count + 1, Math.Min(shortestPath, remaining));
+                if (!waiting.TryGetValue(part, out var works))
+                {
+                    waiting[part] = works = [];
+                }
+
+                works.Add(PartWork.Of(steps, durations));
             }
             else if (from <= Array.FindIndex(steps, d => d.Step == Step.InstallDrive))
             {
@@ -94,30 +115,100 @@ public static class PhysicalBound
             Span(Covering(slotWork[s], SlotSteps(plan, s, holding[s]))),
             site.ImagingBytesPerSecond > 0 && !site.ImagesFromUsb ? TimeSpan.FromSeconds(bytes[s] / site.ImagingBytesPerSecond.Value) : null,
             Span(PartsArrive(plan, s, shortest, promised)),
-            TimeSpan.FromSeconds(path[s]))).ToList();
+            TimeSpan.FromSeconds(path[s]),
+            Span(AfterDeliveries(plan, s, waiting, promised)))).ToList();
         var fleet = bounds.Aggregate((TimeSpan?)TimeSpan.Zero, (max, b) => max is null || b.Bound is null ? null : max > b.Bound ? max : b.Bound);
         return new PlanBound(fleet, bounds.ToDictionary(b => b.SiteId));
     }
 
     private static TimeSpan? Span(double seconds) => ForecastSimulation.Span(seconds);
 
-    /// <summary>The first T at which technician-seconds on shift since the start reach <paramref name="work"/>; +∞ if not within a year.</summary>
-    private static double Covering(double work, Func<int, ShiftCalendar> calendar, int[] technicians)
+    /// <summary>A waiting machine's hands-on and bench work, and the shortest rest of its path after each.</summary>
+    private readonly record struct PartWork(double HandsOn, double Slots, double AfterHandsOn, double AfterSlots)
+    {
+        public static PartWork Of(StepDefinition[] steps, StepDuration[] durations)
+        {
+            var (hands, slots, afterHands, afterSlots, rest) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for (var k = steps.Length - 1; k >= 0; k--)
+            {
+                var seconds = durations[k].Median.TotalSeconds;
+                if (steps[k].Kind == StepKind.HandsOn)
+                {
+                    afterHands = hands == 0 ? rest : afterHands;
+                    hands += seconds;
+                }
+
+                if (steps[k].UsesImagingSlot)
+                {
+                    afterSlots = slots == 0 ? rest : afterSlots;
+                    slots += seconds;
+                }
+
+                rest += seconds;
+            }
+
+            return new PartWork(hands, slots, afterHands, afterSlots);
+        }
+    }
+
+    /// <summary>The latest, over the times drives arrive, of the work that cannot start before them being done after them (see the class remarks).</summary>
+    private static double AfterDeliveries(CompiledPlan plan, int s, Dictionary<(int Site, int Part), List<PartWork>> waiting,
+        Dictionary<(int Site, int Part), int> promised)
+    {
+        var site = plan.Plan.Sites[s];
+        var latest = 0.0;
+        foreach (var r in plan.Deliveries.Where(d => d.Site == s && d.Item >= 0 && d.At > 0).Select(d => d.At).Distinct())
+        {
+            var (hands, slots, afterHands, afterSlots) = (0.0, 0.0, double.PositiveInfinity, double.PositiveInfinity);
+            foreach (var ((_, part), works) in waiting.Where(w => w.Key.Site == s))
+            {
+                var before = plan.Stock[(s * plan.Items.Length) + part] - promised.GetValueOrDefault((s, part))
+                    + plan.Deliveries.Where(d => d.Site == s && d.Item == part && d.At < r).Sum(d => d.Quantity);
+                var after = works.Count - Math.Max(0, before);
+                if (after <= 0)
+                {
+                    continue;
+                }
+
+                // The machines with the least work are the ones a lower bound may assume are left for after r.
+                hands += works.Select(w => w.HandsOn).Order().Take(after).Sum();
+                slots += works.Select(w => w.Slots).Order().Take(after).Sum();
+                afterHands = Math.Min(afterHands, works.Min(w => w.AfterHandsOn));
+                afterSlots = Math.Min(afterSlots, works.Min(w => w.AfterSlots));
+            }
+
+            if (hands > 0)
+            {
+                latest = Math.Max(latest, Covering(hands, t => plan.Calendars[t], plan.SiteTechnicians[s], from: r) + afterHands);
+            }
+
+            // USB media bound a USB site's slots over time; the plain slot count is still an upper limit on them.
+            if (slots > 0)
+            {
+                latest = Math.Max(latest, site.ImagingSlots > 0 ? r + (slots / site.ImagingSlots) + afterSlots : double.PositiveInfinity);
+            }
+        }
+
+        return latest;
+    }
+
+    /// <summary>The first T at which technician-seconds on shift since <paramref name="from"/> reach <paramref name="work"/>; +∞ if not within a year.</summary>
+    private static double Covering(double work, Func<int, ShiftCalendar> calendar, int[] technicians, double from = 0)
     {
         if (work <= 0)
         {
-            return 0;
+            return from;
         }
 
         var boundaries = new PriorityQueue<int, double>();
         var on = 0;
         foreach (var t in technicians)
         {
-            on += calendar(t).Covers(0) ? 1 : 0;
-            boundaries.Enqueue(t, calendar(t).NextBoundary(0));
+            on += calendar(t).Covers(from) ? 1 : 0;
+            boundaries.Enqueue(t, calendar(t).NextBoundary(from));
         }
 
-        var (at, done) = (0.0, 0.0);
+        var (at, done) = (from, 0.0);
         while (at < Horizon)
         {
             var next = boundaries.TryPeek(out _, out var b) ? Math.Min(b, Horizon) : Horizon;

@@ -47,6 +47,55 @@ public sealed class Shift
     }
 
     public static ShiftDays ShiftDaysOf(DayOfWeek day) => (ShiftDays)(1 << (int)day);
+
+    /// <summary>
+    /// How much of [<paramref name="from"/>, <paramref name="to"/>) at least one of <paramref name="shifts"/> covers, by
+    /// the rule of <see cref="Covers"/> in <paramref name="zone"/>: each shift's weekly occurrences as intervals, merged.
+    /// </summary>
+    public static TimeSpan CoveredBetween(IEnumerable<(ShiftDays Days, TimeOnly Starts, TimeOnly Ends)> shifts, TimeZoneInfo zone, DateTimeOffset from, DateTimeOffset to)
+    {
+        if (to <= from)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var intervals = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        var list = shifts.ToList();
+        var last = TimeZoneInfo.ConvertTime(to, zone).Date;
+        for (var day = TimeZoneInfo.ConvertTime(from, zone).Date.AddDays(-1); day <= last; day = day.AddDays(1))
+        {
+            foreach (var (days, starts, ends) in list.Where(s => s.Days.HasFlag(ShiftDaysOf(day.DayOfWeek))))
+            {
+                // A shift ending at or before its start runs into the next day (round the clock when equal).
+                var (begin, end) = (Utc(day + starts.ToTimeSpan(), zone), Utc((starts < ends ? day : day.AddDays(1)) + ends.ToTimeSpan(), zone));
+                (begin, end) = (begin > from ? begin : from, end < to ? end : to);
+                if (end > begin)
+                {
+                    intervals.Add((begin, end));
+                }
+            }
+        }
+
+        var (covered, reach) = (TimeSpan.Zero, from);
+        foreach (var (begin, end) in intervals.OrderBy(i => i.From))
+        {
+            var start = begin > reach ? begin : reach;
+            if (end > start)
+            {
+                covered += end - start;
+                reach = end;
+            }
+        }
+
+        return covered;
+    }
+
+    /// <summary>A site-local time as UTC; one that a clock change skips counts from the hour after.</summary>
+    private static DateTimeOffset Utc(DateTime local, TimeZoneInfo zone)
+    {
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(zone.IsInvalidTime(local) ? local.AddHours(1) : local, zone), TimeSpan.Zero);
+    }
 }
 
 [Flags]

@@ -97,19 +97,21 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
 
     /// <summary>
     /// Finds machines whose current step has outlived its timeout (the agent went quiet, the imaging run never
-    /// phoned home) and treats each as a failed attempt: retried with backoff, or Failed past the limit. A sweep over
-    /// the domain table, not one delayed job per machine. Returns how many machines it moved.
+    /// phoned home, a technician never came) and treats each as a failed attempt: retried with backoff, or Failed past
+    /// the limit. A hands-on step's time runs only while a technician of its site is on shift: a drive replacement
+    /// admitted just before the shift ends waits for the morning rather than failing overnight, as the forecast assumes.
+    /// A sweep over the domain table, not one delayed job per machine. Returns how many machines it moved.
     /// </summary>
     public async Task<int> SweepTimeoutsAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var candidates = new List<(Recovery Recovery, DateTimeOffset StartedAt)>();
+        var candidates = new List<(Recovery Recovery, DateTimeOffset StartedAt, Guid SiteId, string TimeZone)>();
         await using (var select = new NpgsqlCommand(
             $"""
-            SELECT {Recovery.Columns}, r.step_started_at
-            FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id
+            SELECT {Recovery.Columns}, r.step_started_at, m.site_id, s.time_zone
+            FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id JOIN reimage.sites s ON s.id = m.site_id
             WHERE r.state = 'InProgress' AND r.step_started_at < @oldest
             ORDER BY r.machine_id
             LIMIT @n
@@ -121,13 +123,19 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                candidates.Add((Recovery.Read(reader), reader.GetFieldValue<DateTimeOffset>(Recovery.ColumnCount)));
+                var c = Recovery.ColumnCount;
+                candidates.Add((Recovery.Read(reader), reader.GetFieldValue<DateTimeOffset>(c), reader.GetGuid(c + 1), reader.GetString(c + 2)));
             }
         }
 
+        var rosters = await RostersAsync(connection, transaction,
+            [.. candidates.Where(c => Definition(c.Recovery).Kind == StepKind.HandsOn).Select(c => c.SiteId).Distinct()], ct);
+        TimeSpan Age((Recovery Recovery, DateTimeOffset StartedAt, Guid SiteId, string TimeZone) c) =>
+            Definition(c.Recovery).Kind != StepKind.HandsOn ? now - c.StartedAt
+                : Sites.Shift.CoveredBetween(rosters[c.SiteId], Scheduling.CapacitySnapshot.Zone(c.TimeZone), c.StartedAt, now);
         var transitions = candidates
-            .Where(c => now - c.StartedAt > RecoveryPaths.Definition(c.Recovery.Path, c.Recovery.Step!.Value).Timeout)
-            .Select(c => Retry(c.Recovery, $"timed out after {RecoveryPaths.Definition(c.Recovery.Path, c.Recovery.Step!.Value).Timeout:g}", now, options.Value))
+            .Where(c => Age(c) > Definition(c.Recovery).Timeout)
+            .Select(c => Retry(c.Recovery, $"timed out after {Definition(c.Recovery).Timeout:g}", now, options.Value))
             .ToList();
         var won = await writer.WriteAsync(connection, transaction, transitions, Actor.System("timeout-sweeper"), ct);
         await transaction.CommitAsync(ct);
@@ -137,6 +145,34 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         }
 
         return won.Count;
+    }
+
+    private static StepDefinition Definition(Recovery r) => RecoveryPaths.Definition(r.Path, r.Step!.Value);
+
+    /// <summary>The shifts of the active technicians of each site (an empty roster for a site with none).</summary>
+    private static async Task<Dictionary<Guid, List<(Sites.ShiftDays, TimeOnly, TimeOnly)>>> RostersAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid[] siteIds, CancellationToken ct)
+    {
+        var rosters = siteIds.ToDictionary(s => s, _ => new List<(Sites.ShiftDays, TimeOnly, TimeOnly)>());
+        if (siteIds.Length == 0)
+        {
+            return rosters;
+        }
+
+        await using var select = new NpgsqlCommand(
+            """
+            SELECT t.site_id, sh.days, sh.starts, sh.ends
+            FROM reimage.technicians t JOIN reimage.shifts sh ON sh.technician_id = t.id
+            WHERE t.active AND t.site_id = ANY(@sites)
+            """, connection, transaction);
+        select.Parameters.AddWithValue("sites", siteIds);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rosters[reader.GetGuid(0)].Add(((Sites.ShiftDays)reader.GetInt32(1), reader.GetFieldValue<TimeOnly>(2), reader.GetFieldValue<TimeOnly>(3)));
+        }
+
+        return rosters;
     }
 
     private static async Task<Dictionary<Guid, Recovery>> LoadForUpdateAsync(

@@ -43,4 +43,34 @@ public sealed class ForecastApiTests(PostgresFixture postgres)
         Assert.True(comparison.GetProperty("changed").GetProperty("fleetP50").GetDateTimeOffset() <= comparison.GetProperty("plan").GetProperty("fleetP50").GetDateTimeOffset());
         Assert.Contains("3 more technicians at FC", comparison.GetProperty("summary").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task WhatIf_WithTheWavesReordered_FinishesTheWaveMovedUpFirst()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var site = await TestFleet.AddSiteAsync(db, "WO", imagingSlots: 0);
+        await TestFleet.LaunchWaveAsync(db, "Payroll", await TestFleet.AddMachinesAsync(db, site, 30, "PAY"), ordinal: 1);
+        await TestFleet.LaunchWaveAsync(db, "Warehouse", await TestFleet.AddMachinesAsync(db, site, 30, "WH"), ordinal: 2);
+        await TestFleet.ExecuteAsync(db, $"UPDATE reimage.sites SET imaging_slots = 5 WHERE id = '{site.Id}'");
+
+        var reordered = await app.SendJsonAsync("POST", "/api/forecast/what-if", """{"waveOrder":["warehouse"]}""");
+        var unknown = await app.SendJsonAsync("POST", "/api/forecast/what-if", """{"waveOrder":["Canteen"]}""");
+        var twice = await app.SendJsonAsync("POST", "/api/forecast/what-if", """{"waveOrder":["Warehouse","warehouse"]}""");
+
+        Assert.Equal((200, 400, 400), (reordered.Status, unknown.Status, twice.Status));
+        Assert.Contains("no wave 'Canteen'", unknown.Body, StringComparison.Ordinal);
+        var comparison = JsonDocument.Parse(reordered.Body).RootElement;
+        Assert.Equal("waves in the order Warehouse → Payroll", comparison.GetProperty("summary").GetString());
+        var before = Waves(comparison.GetProperty("plan"));
+        var after = Waves(comparison.GetProperty("changed"));
+        Assert.Equal(["Payroll", "Warehouse"], before.Select(w => w.Name));
+        Assert.Equal(["Warehouse", "Payroll"], after.Select(w => w.Name));
+        Assert.True(before[0].P50 < before[1].P50, $"as planned, Payroll ({before[0].P50}) finishes before Warehouse ({before[1].P50})");
+        Assert.True(after[0].P50 < after[1].P50, $"reordered, Warehouse ({after[0].P50}) finishes before Payroll ({after[1].P50})");
+        Assert.True(after[0].P50 < before[1].P50, "moving Warehouse up brings it forward");
+    }
+
+    private static List<(string Name, DateTimeOffset P50)> Waves(JsonElement view) =>
+        [.. view.GetProperty("waves").EnumerateArray().Select(w => (w.GetProperty("name").GetString()!, w.GetProperty("p50").GetDateTimeOffset()))];
 }

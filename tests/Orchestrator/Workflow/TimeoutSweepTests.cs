@@ -68,6 +68,47 @@ public sealed class TimeoutSweepTests(PostgresFixture postgres)
         }
     }
 
+    /// <summary>
+    /// Drive replacements admitted ten minutes before the only technician's 08:00–17:00 shift ends: their 8-hour
+    /// hands-on timeout counts shift time, so they wait the night (the forecast assumes they do) and time out only after
+    /// eight hours on shift: ten minutes on Tuesday, 7 h 50 min on Wednesday.
+    /// </summary>
+    [Fact]
+    public async Task Sweep_HandsOnStep_CountsOnlyTimeOnShift_SoMachinesWaitTheNightForTheMorningShift()
+    {
+        await using var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 16, 50, 0, TimeSpan.Zero)); // Tuesday, London time = UTC
+        var site = await TestFleet.AddSiteAsync(db, "NIGHT");
+        await TestFleet.AddTechnicianAsync(db, site, "Ana", starts: new TimeOnly(8, 0), ends: new TimeOnly(17, 0));
+        await TestFleet.StockAsync(db, site, "ssd", 5);
+        await TestFleet.LaunchWaveAsync(db, "W", await TestFleet.AddMachinesAsync(db, site, 3, "DR", RecoveryPath.DriveReplacement, "ssd"));
+        var pump = new WorkflowPump(db, new TransitionWriter(clock), Options.Create(new WorkflowOptions()), clock, NullLogger<WorkflowPump>.Instance);
+        Assert.Equal(3, await TestFleet.Dispatcher(db, clock).DispatchAsync(Ct));
+
+        clock.SetUtcNow(new DateTimeOffset(2026, 11, 25, 7, 59, 0, TimeSpan.Zero)); // 15 hours on, nobody on shift since 17:00
+        Assert.Equal(0, await pump.SweepTimeoutsAsync(Ct));
+        clock.SetUtcNow(new DateTimeOffset(2026, 11, 25, 15, 49, 0, TimeSpan.Zero)); // 7 h 59 min on shift
+        Assert.Equal(0, await pump.SweepTimeoutsAsync(Ct));
+        Assert.Equal(3L, await TestFleet.CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'InProgress' AND step = 'RemoveDrive'"));
+
+        clock.SetUtcNow(new DateTimeOffset(2026, 11, 25, 15, 51, 0, TimeSpan.Zero)); // 8 h 1 min on shift
+        Assert.Equal(3, await pump.SweepTimeoutsAsync(Ct));
+        Assert.Equal(["RemoveDrive failed 1 times; last: timed out after 8:00:00"],
+            (await TestFleet.ColumnAsync<string>(db, "SELECT failure_reason FROM reimage.recoveries")).Distinct());
+    }
+
+    [Theory]
+    [InlineData(8, 17, "2026-11-24T16:50", "2026-11-25T09:00", 70)] // 10 min on Tuesday, an hour on Wednesday
+    [InlineData(19, 7, "2026-11-23T20:00", "2026-11-24T09:00", 660)] // a night shift from 20:00 to its end at 07:00
+    [InlineData(0, 0, "2026-11-23T20:00", "2026-11-24T09:00", 780)] // round the clock
+    public void CoveredBetween_CountsTheShiftsHours_InTheInterval(int starts, int ends, string from, string to, int minutes)
+    {
+        var shifts = new[] { (Sites.ShiftDays.EveryDay, new TimeOnly(starts, 0), new TimeOnly(ends, 0)) };
+        var (f, t) = (DateTimeOffset.Parse(from + "Z", System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.Parse(to + "Z", System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(TimeSpan.FromMinutes(minutes), Sites.Shift.CoveredBetween(shifts, TimeZoneInfo.Utc, f, t));
+    }
+
     private static async Task MoveToNetworkBootAsync(NpgsqlDataSource db, TransitionWriter writer, Guid machine)
     {
         await using var connection = await db.OpenConnectionAsync(Ct);
