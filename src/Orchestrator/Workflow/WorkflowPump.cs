@@ -100,11 +100,28 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
     /// phoned home, a technician never came) and treats each as a failed attempt: retried with backoff, or Failed past
     /// the limit. A hands-on step's time runs only while a technician of its site is on shift: a drive replacement
     /// admitted just before the shift ends waits for the morning rather than failing overnight, as the forecast assumes.
-    /// A sweep over the domain table, not one delayed job per machine. Returns how many machines it moved.
+    /// A sweep over the domain table, not one delayed job per machine, in pages of a batch each (so thousands of
+    /// hands-on steps waiting overnight, old but not due, never hide a due step behind them). Returns how many machines it moved.
     /// </summary>
     public async Task<int> SweepTimeoutsAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
+        var (moved, after) = (0, Guid.Empty);
+        while (true)
+        {
+            var (won, last, full) = await SweepPageAsync(now, after, ct);
+            moved += won;
+            if (!full)
+            {
+                return moved;
+            }
+
+            after = last;
+        }
+    }
+
+    private async Task<(int Moved, Guid Last, bool Full)> SweepPageAsync(DateTimeOffset now, Guid after, CancellationToken ct)
+    {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var candidates = new List<(Recovery Recovery, DateTimeOffset StartedAt, Guid SiteId, string TimeZone)>();
@@ -112,13 +129,14 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             $"""
             SELECT {Recovery.Columns}, r.step_started_at, m.site_id, s.time_zone
             FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id JOIN reimage.sites s ON s.id = m.site_id
-            WHERE r.state = 'InProgress' AND r.step_started_at < @oldest
+            WHERE r.state = 'InProgress' AND r.step_started_at < @oldest AND r.machine_id > @after
             ORDER BY r.machine_id
             LIMIT @n
             FOR UPDATE OF r SKIP LOCKED
             """, connection, transaction))
         {
             select.Parameters.AddWithValue("oldest", now - RecoveryPaths.ShortestTimeout);
+            select.Parameters.AddWithValue("after", after);
             select.Parameters.AddWithValue("n", options.Value.BatchSize);
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -144,7 +162,7 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             logger.LogWarning("{Count} machines timed out in their current step", won.Count);
         }
 
-        return won.Count;
+        return (won.Count, candidates.Count == 0 ? after : candidates[^1].Recovery.MachineId, candidates.Count == options.Value.BatchSize);
     }
 
     private static StepDefinition Definition(Recovery r) => RecoveryPaths.Definition(r.Path, r.Step!.Value);

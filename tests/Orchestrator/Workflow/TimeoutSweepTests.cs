@@ -97,6 +97,32 @@ public sealed class TimeoutSweepTests(PostgresFixture postgres)
             (await TestFleet.ColumnAsync<string>(db, "SELECT failure_reason FROM reimage.recoveries")).Distinct());
     }
 
+    /// <summary>
+    /// Six drive replacements waiting the night (old, but not due: their clock runs on shift only) come before a due
+    /// network boot in the sweep's order; with pages of two, the sweep still reaches and times out the network boot.
+    /// </summary>
+    [Fact]
+    public async Task Sweep_ReachesADueStep_BehindMoreWaitingHandsOnStepsThanOneBatch()
+    {
+        await using var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 16, 50, 0, TimeSpan.Zero));
+        var site = await TestFleet.AddSiteAsync(db, "PAGE", handsOnPerTechnician: 6);
+        await TestFleet.AddTechnicianAsync(db, site, "Ana", starts: new TimeOnly(8, 0), ends: new TimeOnly(17, 0));
+        await TestFleet.StockAsync(db, site, "ssd", 6);
+        await TestFleet.LaunchWaveAsync(db, "W", await TestFleet.AddMachinesAsync(db, site, 6, "DR", RecoveryPath.DriveReplacement, "ssd"));
+        Assert.Equal(6, await TestFleet.Dispatcher(db, clock).DispatchAsync(Ct));
+        var writer = new TransitionWriter(clock);
+        var booting = (await TestFleet.AddMachinesAsync(db, site, 1, "NB"))[0]; // created last: the highest id
+        await MoveToNetworkBootAsync(db, writer, booting);
+        var pump = new WorkflowPump(db, writer, Options.Create(new WorkflowOptions { BatchSize = 2, RetryBackoff = TimeSpan.Zero }), clock, NullLogger<WorkflowPump>.Instance);
+
+        clock.Advance(RecoveryPaths.Definition(RecoveryPath.Reformat, Step.NetworkBoot).Timeout + TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, await pump.SweepTimeoutsAsync(Ct));
+        Assert.Equal(2, await TestFleet.ScalarAsync<int>(db, $"SELECT attempt FROM reimage.recoveries WHERE machine_id = '{booting}'"));
+        Assert.Equal(6L, await TestFleet.CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE step = 'RemoveDrive' AND attempt = 1"));
+    }
+
     [Theory]
     [InlineData(8, 17, "2026-11-24T16:50", "2026-11-25T09:00", 70)] // 10 min on Tuesday, an hour on Wednesday
     [InlineData(19, 7, "2026-11-23T20:00", "2026-11-24T09:00", 660)] // a night shift from 20:00 to its end at 07:00
