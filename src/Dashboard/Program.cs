@@ -68,6 +68,7 @@ app.MapOps();
 app.MapAccountApi();
 app.MapImportApi();
 app.MapWaveApi();
+app.MapFleetApi();
 app.MapHandsOnApi();
 app.MapSiteApi();
 app.MapAgentApi();
