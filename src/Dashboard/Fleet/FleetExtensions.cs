@@ -16,6 +16,7 @@ public static class FleetExtensions
         builder.Services.AddSingleton<FleetExport>();
         builder.Services.AddSingleton<MachineDetailQuery>();
         builder.Services.AddSingleton<SavedFilters>();
+        builder.Services.AddSingleton<FleetBulk>();
         return builder;
     }
 
