@@ -1,5 +1,6 @@
 using System.Text;
 using Npgsql;
+using Reimage.Orchestrator.Import;
 using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Fleet;
@@ -29,8 +30,8 @@ public sealed record FleetSort(FleetColumn Column = FleetColumn.Host, bool Desce
 /// sort every matching row (140 ms at 100,000 machines), where the page alone walks an index in the sort order and
 /// stops (host names: the host-name index; state and "since": indexes on recoveries, reached without machines unless
 /// a site or text filters). Sorting by site sorts the matching rows. The total of a filter is kept for a couple of
-/// seconds, because a scrolling grid asks for many pages of the same filter. Text search compares the stored,
-/// lower-cased <c>search_text</c> column through its trigram index (migration FleetSearch).
+/// seconds, because a scrolling grid asks for many pages of the same filter. Text search goes through the trigram
+/// index of migration FleetSearch (host name, serial, asset tag, owner) and the MAC index.
 /// </remarks>
 public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
 {
@@ -151,6 +152,9 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
         };
     }
 
+    /// <summary>What text search compares: exactly the expression of the trigram index in migration FleetSearch.</summary>
+    internal const string SearchText = "lower(m.hostname || ' ' || coalesce(m.serial_number, '') || ' ' || coalesce(m.asset_tag, '') || ' ' || coalesce(m.owner, ''))";
+
     internal static string Where(FleetFilter filter, NpgsqlCommand command)
     {
         var where = new StringBuilder("WHERE true");
@@ -168,10 +172,18 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
 
         if (!string.IsNullOrWhiteSpace(filter.Text))
         {
-            // Host name, serial, asset tag, department, owner or a MAC contains the text (search_text holds them lower-cased).
-            where.Append(" AND m.search_text LIKE @text");
-            var text = filter.Text.Trim().ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
-            command.Parameters.AddWithValue("text", "%" + text + "%");
+            // Host name, serial, asset tag or owner contains the text (through the trigram index), or a MAC is the text.
+            var text = filter.Text.Trim();
+            where.Append($" AND ({SearchText} LIKE @text");
+            if (MacAddresses.TryNormalise(text, out var mac))
+            {
+                where.Append(" OR m.mac_addresses @> ARRAY[@mac]");
+                command.Parameters.AddWithValue("mac", mac);
+            }
+
+            where.Append(')');
+            var escaped = text.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+            command.Parameters.AddWithValue("text", "%" + escaped + "%");
         }
 
         return where.ToString();

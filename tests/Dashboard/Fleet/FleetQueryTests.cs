@@ -12,7 +12,7 @@ public sealed class FleetQueryTests(PostgresFixture postgres)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Search_FindsAMachineBySerialOwnerOrMac_WhateverTheCase()
+    public async Task Search_FindsAMachineByPartOfItsSerialOrOwner_OrByItsMacInAnyNotation()
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
@@ -23,13 +23,36 @@ public sealed class FleetQueryTests(PostgresFixture postgres)
 
         var bySerial = await query.PageAsync(new FleetFilter(Text: "srC-pcsn000007"), 0, 50, Ct);
         var byOwner = await query.PageAsync(new FleetFilter(Text: "o'neil"), 0, 50, Ct);
-        var byMac = await query.PageAsync(new FleetFilter(Text: "bb:cc:00"), 0, 50, Ct);
+        var byMac = await query.PageAsync(new FleetFilter(Text: "aabb.cc00.1122"), 0, 50, Ct);
         var wildcard = await query.PageAsync(new FleetFilter(Text: "%"), 0, 50, Ct);
 
         Assert.Equal(machines[7], Assert.Single(bySerial.Rows).Id);
         Assert.Equal(machines[7], Assert.Single(byOwner.Rows).Id);
         Assert.Equal(machines[7], Assert.Single(byMac.Rows).Id);
         Assert.Equal((1, 0), (byMac.Total, wildcard.Total)); // a typed % is a character, not a wildcard
+    }
+
+    /// <summary>The query's search expression must match the migration's index expression exactly, or search scans the fleet.</summary>
+    [Fact]
+    public async Task Search_GoesThroughTheTrigramIndex()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        await using var connection = await db.OpenConnectionAsync(Ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var explain = new NpgsqlCommand($"EXPLAIN SELECT m.id FROM reimage.machines m WHERE {FleetQuery.SearchText} LIKE '%pc0012%'", connection);
+        var plan = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            plan.Add(reader.GetString(0));
+        }
+
+        Assert.Contains(plan, line => line.Contains("ix_machines_search", StringComparison.Ordinal));
     }
 
     [Fact]

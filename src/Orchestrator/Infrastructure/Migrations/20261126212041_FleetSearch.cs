@@ -6,15 +6,17 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
 {
     /// <summary>
     /// The fleet grid's search and sort, in raw SQL only (the EF model does not know these objects, so the model
-    /// snapshot is unchanged): a stored, lower-cased search column over host name, serial, asset tag, department,
-    /// owner and MACs with a trigram index (pg_trgm, in PostgreSQL's contrib and a trusted extension), and indexes that
-    /// let the grid page without visiting the table (host names with ids: an index-only walk to a deep offset) and sort
-    /// by state and by "since" without sorting the whole fleet.
+    /// snapshot is unchanged): a trigram index (pg_trgm, in PostgreSQL's contrib and a trusted extension) over host
+    /// name, serial, asset tag and owner, lower-cased, for "contains" search; host names with ids, so a deep page walks
+    /// the index without visiting the table; and recovery indexes so the grid sorts by state and by "since" without
+    /// sorting the whole fleet.
     /// </summary>
     /// <remarks>
-    /// <c>concat_ws</c> and <c>array_to_string</c> are only STABLE because of arbitrary element types; over text they are
-    /// deterministic, which is why the wrapper may say IMMUTABLE (a generated column requires it). The column is computed
-    /// once per write, so a search compares one string per row instead of calling six functions on it.
+    /// The search expression must stay character for character the one in the Dashboard's <c>FleetQuery.SearchText</c>,
+    /// or the planner will not use the index. It is an expression index rather than a stored column: a stored column
+    /// over six fields (department and MACs too) with its trigram index more than doubled the 100,000-row import
+    /// (5.0 s to 11.3 s on the same loaded machine); this one costs far less. MACs are found exactly, through the
+    /// existing GIN index on the MAC array.
     /// </remarks>
     public partial class FleetSearch : Migration
     {
@@ -24,12 +26,8 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
             migrationBuilder.Sql(
                 """
                 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-                CREATE FUNCTION reimage.machine_search_text(hostname text, serial_number text, asset_tag text, department text, owner text, mac_addresses text[])
-                    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-                    RETURN lower(concat_ws(' ', hostname, serial_number, asset_tag, department, owner, array_to_string(mac_addresses, ' ')));
-                ALTER TABLE reimage.machines ADD COLUMN search_text text
-                    GENERATED ALWAYS AS (reimage.machine_search_text(hostname, serial_number, asset_tag, department, owner, mac_addresses)) STORED;
-                CREATE INDEX ix_machines_search_text ON reimage.machines USING gin (search_text gin_trgm_ops);
+                CREATE INDEX ix_machines_search ON reimage.machines USING gin
+                    ((lower(hostname || ' ' || coalesce(serial_number, '') || ' ' || coalesce(asset_tag, '') || ' ' || coalesce(owner, ''))) gin_trgm_ops);
                 CREATE INDEX ix_machines_hostname_key_id ON reimage.machines (hostname_key) INCLUDE (id);
                 CREATE INDEX ix_recoveries_since ON reimage.recoveries (state_changed_at, machine_id);
                 CREATE INDEX ix_recoveries_state_since ON reimage.recoveries (state, state_changed_at, machine_id);
@@ -44,8 +42,7 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                 DROP INDEX reimage.ix_recoveries_state_since;
                 DROP INDEX reimage.ix_recoveries_since;
                 DROP INDEX reimage.ix_machines_hostname_key_id;
-                ALTER TABLE reimage.machines DROP COLUMN search_text;
-                DROP FUNCTION reimage.machine_search_text(text, text, text, text, text, text[]);
+                DROP INDEX reimage.ix_machines_search;
                 """);
         }
     }
