@@ -31,7 +31,7 @@ public sealed record FleetSort(FleetColumn Column = FleetColumn.Host, bool Desce
 /// stops (host names: the host-name index; state and "since": indexes on recoveries, reached without machines unless
 /// a site or text filters). Sorting by site sorts the matching rows. The total of a filter is kept for a couple of
 /// seconds, because a scrolling grid asks for many pages of the same filter. Text search goes through the trigram
-/// index of migration FleetSearch (host name, serial, asset tag, owner) and the MAC index.
+/// index of migration FleetSearch (host name, serial, asset tag) and the MAC index.
 /// </remarks>
 public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
 {
@@ -90,19 +90,21 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
         await using var command = db.CreateCommand();
         var (from, id) = From(filter, sort);
         var order = OrderBy(sort);
-        // The page's ids first, walking an index in the sort order, then their columns: sorting the whole fleet for
-        // one page is what a deep scroll must not do.
+        // The page's keys first, walking an index in the sort order, then their columns: sorting the whole fleet for
+        // one page is what a deep scroll must not do. Sorted by host name, the key is the host name itself, so an
+        // unfiltered page to any depth is an index-only walk of the host-name index.
+        var (key, join) = sort.Column == FleetColumn.Host ? ("m.hostname_key", "m.hostname_key = page.key") : (id, "m.id = page.key");
         command.CommandText =
             $"""
             WITH page AS (
-                SELECT {id} AS id FROM {from}
+                SELECT {key} AS key FROM {from}
                 {Where(filter, command)}
                 ORDER BY {order}
                 OFFSET @skip LIMIT @take)
             SELECT m.id, m.hostname, s.code, m.building, m.floor, m.role, m.criticality,
                    r.state, r.step, r.attempt, r.state_changed_at, r.failure_reason
             FROM page
-            JOIN reimage.machines m ON m.id = page.id
+            JOIN reimage.machines m ON {join}
             JOIN reimage.recoveries r ON r.machine_id = m.id
             JOIN reimage.sites s ON s.id = m.site_id
             ORDER BY {order}
@@ -153,7 +155,7 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>What text search compares: exactly the expression of the trigram index in migration FleetSearch.</summary>
-    internal const string SearchText = "lower(m.hostname || ' ' || coalesce(m.serial_number, '') || ' ' || coalesce(m.asset_tag, '') || ' ' || coalesce(m.owner, ''))";
+    internal const string SearchText = "lower(m.hostname || ' ' || coalesce(m.serial_number, '') || ' ' || coalesce(m.asset_tag, ''))";
 
     internal static string Where(FleetFilter filter, NpgsqlCommand command)
     {
@@ -172,7 +174,7 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
 
         if (!string.IsNullOrWhiteSpace(filter.Text))
         {
-            // Host name, serial, asset tag or owner contains the text (through the trigram index), or a MAC is the text.
+            // Host name, serial or asset tag contains the text (through the trigram index), or a MAC is the text.
             var text = filter.Text.Trim();
             where.Append($" AND ({SearchText} LIKE @text");
             if (MacAddresses.TryNormalise(text, out var mac))

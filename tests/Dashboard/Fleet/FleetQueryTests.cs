@@ -12,22 +12,22 @@ public sealed class FleetQueryTests(PostgresFixture postgres)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Search_FindsAMachineByPartOfItsSerialOrOwner_OrByItsMacInAnyNotation()
+    public async Task Search_FindsAMachineByPartOfItsSerialOrAssetTag_OrByItsMacInAnyNotation()
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var site = await TestFleet.AddSiteAsync(db, "SRC");
         var machines = await TestFleet.AddMachinesAsync(db, site, 30);
-        await TestFleet.ExecuteAsync(db, $"UPDATE reimage.machines SET owner = 'Jane O''Neil', mac_addresses = '{{AA:BB:CC:00:11:22}}' WHERE id = '{machines[7]}'");
+        await TestFleet.ExecuteAsync(db, $"UPDATE reimage.machines SET asset_tag = 'AT-O''NEIL-7', mac_addresses = '{{AA:BB:CC:00:11:22}}' WHERE id = '{machines[7]}'");
         var query = app.Services.GetRequiredService<FleetQuery>();
 
         var bySerial = await query.PageAsync(new FleetFilter(Text: "srC-pcsn000007"), 0, 50, Ct);
-        var byOwner = await query.PageAsync(new FleetFilter(Text: "o'neil"), 0, 50, Ct);
+        var byAssetTag = await query.PageAsync(new FleetFilter(Text: "o'neil"), 0, 50, Ct);
         var byMac = await query.PageAsync(new FleetFilter(Text: "aabb.cc00.1122"), 0, 50, Ct);
         var wildcard = await query.PageAsync(new FleetFilter(Text: "%"), 0, 50, Ct);
 
         Assert.Equal(machines[7], Assert.Single(bySerial.Rows).Id);
-        Assert.Equal(machines[7], Assert.Single(byOwner.Rows).Id);
+        Assert.Equal(machines[7], Assert.Single(byAssetTag.Rows).Id);
         Assert.Equal(machines[7], Assert.Single(byMac.Rows).Id);
         Assert.Equal((1, 0), (byMac.Total, wildcard.Total)); // a typed % is a character, not a wildcard
     }
