@@ -35,6 +35,9 @@ public sealed record FleetSort(FleetColumn Column = FleetColumn.Host, bool Desce
 /// </remarks>
 public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
 {
+    /// <summary>A search's total is exact up to this; beyond, it is <c>SearchCountLimit + 1</c>, shown as "more than".</summary>
+    public const int SearchCountLimit = 1000;
+
     private static readonly TimeSpan TotalFor = TimeSpan.FromSeconds(2);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<FleetFilter, (int Total, long At)> _totals = new();
 
@@ -74,7 +77,12 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
 
         await using var command = db.CreateCommand();
         var (from, _) = From(filter, new FleetSort());
-        command.CommandText = $"SELECT count(*) FROM {from} {Where(filter, command)}";
+        var where = Where(filter, command);
+        // A search counts no further than it must: "07" matches a sixth of the fleet, and counting all of them costs
+        // more than the page (a text of one or two characters cannot use the trigram index at all).
+        command.CommandText = string.IsNullOrWhiteSpace(filter.Text)
+            ? $"SELECT count(*) FROM {from} {where}"
+            : $"SELECT count(*) FROM (SELECT FROM {from} {where} LIMIT {SearchCountLimit + 1}) AS matching";
         var total = (int)(long)(await command.ExecuteScalarAsync(ct))!;
         if (_totals.Count > 256)
         {

@@ -32,6 +32,23 @@ public sealed class FleetQueryTests(PostgresFixture postgres)
         Assert.Equal((1, 0), (byMac.Total, wildcard.Total)); // a typed % is a character, not a wildcard
     }
 
+    [Fact]
+    public async Task SearchTotal_StopsCountingPastTheLimit_WhileFiltersWithoutTextCountExactly()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var site = await TestFleet.AddSiteAsync(db, "CNT");
+        await TestFleet.AddMachinesAsync(db, site, FleetQuery.SearchCountLimit + 5);
+        var query = app.Services.GetRequiredService<FleetQuery>();
+
+        var search = await query.PageAsync(new FleetFilter(Text: "cnt-pc"), 0, 10, Ct);
+        var narrow = await query.PageAsync(new FleetFilter(Text: "cnt-pc000"), 0, 10, Ct);
+        var bySite = await query.PageAsync(new FleetFilter(SiteId: site.Id), 0, 10, Ct);
+
+        Assert.Equal((FleetQuery.SearchCountLimit + 1, 10, 10), (search.Total, search.Rows.Count, narrow.Total));
+        Assert.Equal(FleetQuery.SearchCountLimit + 5, bySite.Total);
+    }
+
     /// <summary>The query's search expression must match the migration's index expression exactly, or search scans the fleet.</summary>
     [Fact]
     public async Task Search_GoesThroughTheTrigramIndex()
