@@ -72,6 +72,7 @@ app.MapAccountApi();
 app.MapSingleSignOn();
 app.MapImportApi();
 app.MapWaveApi();
+app.MapFleetApi();
 app.MapHandsOnApi();
 app.MapSiteApi();
 app.MapAgentApi();

@@ -32,11 +32,14 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
 {
     public const string Schema = "identity";
 
+    public DbSet<Fleet.SavedFilter> SavedFilters => Set<Fleet.SavedFilter>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.HasDefaultSchema(Schema);
         builder.Entity<ReimageUser>().Property(u => u.DisplayName).HasMaxLength(128);
+        Fleet.SavedFilter.Configure(builder);
     }
 }
 

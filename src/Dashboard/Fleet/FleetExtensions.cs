@@ -15,7 +15,31 @@ public static class FleetExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatus>());
         builder.Services.AddSingleton<FleetQuery>();
         builder.Services.AddSingleton<Waves.WaveQuery>();
+        builder.Services.AddSingleton<FleetExport>();
+        builder.Services.AddSingleton<MachineDetailQuery>();
+        builder.Services.AddSingleton<SavedFilters>();
+        builder.Services.AddSingleton<FleetBulk>();
         return builder;
+    }
+
+    /// <summary><c>GET /api/machines/export</c>: the grid's filter as CSV, for leads.</summary>
+    public static WebApplication MapFleetApi(this WebApplication app)
+    {
+        app.MapGet("/api/machines/export", async (string? site, string? state, string? text, FleetExport export, TimeProvider clock, HttpContext http, CancellationToken ct) =>
+        {
+            var (filter, error) = FleetExport.Parse(site, state, text);
+            if (filter is null)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["filter"] = [error!] });
+            }
+
+            http.Response.ContentType = "text/csv; charset=utf-8";
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"fleet-{clock.GetUtcNow():yyyyMMdd-HHmm}.csv\"";
+            await using var writer = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            await export.WriteAsync(filter, writer, ct);
+            return Results.Empty;
+        }).RequireAuthorization(Policies.Lead);
+        return app;
     }
 
     /// <summary>

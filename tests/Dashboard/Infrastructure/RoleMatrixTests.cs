@@ -35,6 +35,8 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
         Cell("GET", "/api/waves", A, L);
         Cell("POST", "/api/waves", A, L);
         Cell("POST", "/api/machines/actions", A, L);
+        Cell("GET", "/api/machines/export", A, L);
+        Cell("GET", $"/machines/{Machine}", A, L, E);
         Cell("POST", "/api/import", A, L);
         Cell("GET", "/api/sites", A, L, E);
         Cell("PUT", $"/api/sites/{Machine}/capacity", A, L);
