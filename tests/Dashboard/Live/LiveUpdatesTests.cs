@@ -53,10 +53,12 @@ public sealed class LiveUpdatesTests(PostgresFixture postgres)
             await Task.Delay(30, Ct);
         }
 
+        var burst = TimeProvider.System.GetElapsedTime(started); // ~1.8 s, longer on a loaded machine
         await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
         lock (times)
         {
-            Assert.InRange(times.Count, 2, 3); // ~1.8 s of changes: the first at once, then one per second
+            // The first at once, then at most one per second while changes keep coming, and one for the tail.
+            Assert.InRange(times.Count, 2, (int)burst.TotalSeconds + 2);
             for (var i = 1; i < times.Count; i++)
             {
                 Assert.True(times[i] - times[i - 1] >= TimeSpan.FromMilliseconds(950), $"renders {times[i - 1]} and {times[i]} closer than a second");
