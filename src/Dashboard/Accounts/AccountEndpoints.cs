@@ -66,7 +66,7 @@ public static class AccountEndpoints
 
             return views;
         });
-        people.MapPost("/", async (NewUser body, UserManager<ReimageUser> users, Npgsql.NpgsqlDataSource db, ClaimsPrincipal admin, ILogger<ReimageUser> logger, CancellationToken ct) =>
+        people.MapPost("/", async (NewUser body, UserManager<ReimageUser> users, SiteScope scope, ClaimsPrincipal admin, ILogger<ReimageUser> logger, CancellationToken ct) =>
         {
             var errors = new Dictionary<string, string[]>();
             if (string.IsNullOrWhiteSpace(body.UserName) || body.UserName.Trim().Length > 64)
@@ -84,7 +84,7 @@ public static class AccountEndpoints
                 errors["sites"] = ["a technician works at one or more sites (their codes)"];
             }
 
-            if (body.Technician is { } technician && await RosterSiteAsync(db, technician, ct) is var site
+            if (body.Technician is { } technician && await scope.SiteOfTechnicianAsync(technician, ct) is var site
                 && (body.Role != Roles.Technician || site is null || !(body.Sites ?? []).Contains(site, StringComparer.OrdinalIgnoreCase)))
             {
                 errors["technician"] = [site is null ? "no such roster entry" : body.Role != Roles.Technician ? "only a technician account has a roster entry" : $"that roster entry works at {site}, which is not one of the account's sites"];
@@ -113,7 +113,7 @@ public static class AccountEndpoints
         });
 
         // Links a technician account to its roster entry (or unlinks it with null); takes effect at the next sign-in.
-        people.MapPut("/{userName}/technician", async (string userName, TechnicianLink body, UserManager<ReimageUser> users, Npgsql.NpgsqlDataSource db, CancellationToken ct) =>
+        people.MapPut("/{userName}/technician", async (string userName, TechnicianLink body, UserManager<ReimageUser> users, SiteScope scope, CancellationToken ct) =>
         {
             if (await users.FindByNameAsync(userName) is not { } user)
             {
@@ -122,7 +122,7 @@ public static class AccountEndpoints
 
             if (body.Technician is { } technician)
             {
-                var site = await RosterSiteAsync(db, technician, ct);
+                var site = await scope.SiteOfTechnicianAsync(technician, ct);
                 if (site is null || !await users.IsInRoleAsync(user, Roles.Technician) || !user.SiteCodes.Contains(site, StringComparer.OrdinalIgnoreCase))
                 {
                     return Results.ValidationProblem(new Dictionary<string, string[]>
@@ -145,12 +145,5 @@ public static class AccountEndpoints
             return Results.Ok(new { user.UserName, technician = body.Technician });
         });
         return app;
-    }
-
-    private static async Task<string?> RosterSiteAsync(Npgsql.NpgsqlDataSource db, Guid technician, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand("SELECT s.code FROM reimage.technicians t JOIN reimage.sites s ON s.id = t.site_id WHERE t.id = @id");
-        command.Parameters.AddWithValue("id", technician);
-        return await command.ExecuteScalarAsync(ct) as string;
     }
 }

@@ -67,7 +67,8 @@ public static class AccountSetup
     /// <summary>20 characters from an alphabet without look-alikes: easy to type from a console, ~115 bits.</summary>
     public static string OneTimePassword() => RandomNumberGenerator.GetString("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
 
-    private static void Check(IdentityResult result)
+    /// <summary>Throws with Identity's own words when <paramref name="result"/> failed.</summary>
+    internal static void Check(IdentityResult result)
     {
         if (!result.Succeeded)
         {

@@ -13,6 +13,9 @@ public static class Roles
     public const string Executive = "Executive";
 
     public static readonly string[] All = [Admin, Lead, Technician, Executive];
+
+    /// <summary>Where someone with these roles lands after signing in: technicians on their queue (the fleet page is not theirs), everyone else on the fleet.</summary>
+    public static string Home(IEnumerable<string> roles) => roles.ToList() is { Count: > 0 } list && list.All(r => r == Technician) ? "/tech" : "/";
 }
 
 /// <summary>A person signing in to the dashboard.</summary>

@@ -116,18 +116,18 @@ public static class SingleSignOn
             {
                 var name = external.Principal.FindFirstValue("preferred_username") ?? external.Principal.FindFirstValue("email") ?? external.ProviderKey;
                 user = new ReimageUser { UserName = await FreeNameAsync(users, name), DisplayName = external.Principal.FindFirstValue("name") };
-                Check(await users.CreateAsync(user));
-                Check(await users.AddLoginAsync(user, external));
+                AccountSetup.Check(await users.CreateAsync(user));
+                AccountSetup.Check(await users.AddLoginAsync(user, external));
             }
 
             user.SiteCodes = [.. sites];
-            Check(await users.UpdateAsync(user));
+            AccountSetup.Check(await users.UpdateAsync(user));
             var current = await users.GetRolesAsync(user);
-            Check(await users.RemoveFromRolesAsync(user, current.Except(roles)));
-            Check(await users.AddToRolesAsync(user, roles.Except(current)));
+            AccountSetup.Check(await users.RemoveFromRolesAsync(user, current.Except(roles)));
+            AccountSetup.Check(await users.AddToRolesAsync(user, roles.Except(current)));
             await signIn.SignInAsync(user, isPersistent: false, SingleSignOnOptions.Scheme);
             logger.LogInformation("{User} signed in through single sign-on as {Roles}", user.UserName, string.Join(", ", roles));
-            return Results.Redirect(roles.All(r => r == Roles.Technician) ? "/tech" : "/");
+            return Results.Redirect(Roles.Home(roles));
         }).AllowAnonymous();
         return app;
     }
@@ -142,14 +142,6 @@ public static class SingleSignOn
             {
                 return candidate;
             }
-        }
-    }
-
-    private static void Check(IdentityResult result)
-    {
-        if (!result.Succeeded)
-        {
-            throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
         }
     }
 }

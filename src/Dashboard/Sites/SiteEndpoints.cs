@@ -63,7 +63,7 @@ public static class SiteEndpoints
                 : Results.ValidationProblem(new Dictionary<string, string[]> { ["site"] = [$"no site {body.Site}"] });
         });
         app.MapGet("/api/handover", (Handover handover, ClaimsPrincipal user, int? hours, CancellationToken ct) =>
-            handover.ListAsync(SiteScope.Unrestricted(user) ? null : [.. user.FindAll(ReimageClaimsFactory.SiteClaim).Select(c => c.Value)],
+            handover.ListAsync(SiteScope.SitesOf(user),
                 TimeSpan.FromHours(Math.Clamp(hours ?? 72, 1, 24 * 30)), 200, ct)).RequireAuthorization(Policies.Technician);
 
         api.MapPut("/sites/{id:guid}/capacity", async (Guid id, SiteCapacityChange body, IDbContextFactory<ReimageDbContext> contexts, WorkflowKick kick, CancellationToken ct) =>

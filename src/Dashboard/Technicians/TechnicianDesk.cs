@@ -65,12 +65,11 @@ public sealed class TechnicianDesk(NpgsqlDataSource db)
             """
             SELECT m.id FROM reimage.machines m JOIN reimage.sites s ON s.id = m.site_id
             WHERE (upper(m.asset_tag) = upper(@key) OR m.hostname_key = lower(@key) OR m.serial_number = @key)
-              AND (@everyone OR upper(s.code) = ANY(@sites))
+              AND (@sites::text[] IS NULL OR upper(s.code) = ANY(@sites))
             ORDER BY (upper(m.asset_tag) = upper(@key)) DESC NULLS LAST LIMIT 1
             """);
         command.Parameters.AddWithValue("key", key);
-        command.Parameters.AddWithValue("everyone", SiteScope.Unrestricted(user));
-        command.Parameters.AddWithValue("sites", user.FindAll(ReimageClaimsFactory.SiteClaim).Select(c => c.Value).ToArray());
+        command.Parameters.AddWithValue("sites", (object?)SiteScope.SitesOf(user) ?? DBNull.Value);
         return await command.ExecuteScalarAsync(ct) as Guid?;
     }
 
