@@ -7,8 +7,14 @@ namespace Reimage.Dashboard.Fleet;
 public sealed record MachineDetail(
     Guid Id, string Hostname, string? AssetTag, string? SerialNumber, string Site, string? Building, string? Floor, string? Room,
     string? Department, string? Owner, string Role, int Criticality, IReadOnlyList<string> MacAddresses,
-    RecoveryState State, RecoveryPath Path, string? Step, int Attempt, string? Wave, DateTimeOffset StateChangedAt, string? FailureReason,
-    IReadOnlyList<MachineEventView> Events, IReadOnlyList<EvidenceView> Evidence);
+    RecoveryState State, RecoveryPath Path, Step? Step, int Attempt, string? Wave, DateTimeOffset StateChangedAt, string? FailureReason,
+    IReadOnlyList<MachineEventView> Events, IReadOnlyList<EvidenceView> Evidence, string? Model, string? DiskType, string? HeldBy)
+{
+    public string Location => string.Join(" · ", new[] { Building, Floor is null ? null : $"floor {Floor}", Room is null ? null : $"room {Room}" }.Where(p => p is not null));
+
+    /// <summary>Waiting for a technician's hands (the technician's tablet offers the check-off).</summary>
+    public bool AtHandsOnStep => State == RecoveryState.InProgress && RecoveryPaths.HandsOnSteps.Contains(Step?.ToString());
+}
 
 public sealed record MachineEventView(DateTimeOffset At, string Actor, string Origin, string Kind, string? From, string? To, string? Step, string? Detail);
 
@@ -28,11 +34,12 @@ public sealed class MachineDetailQuery(NpgsqlDataSource db)
         batch.BatchCommands.Add(Command(
             """
             SELECT m.hostname, m.asset_tag, m.serial_number, s.code, m.building, m.floor, m.room, m.department, m.owner, m.role, m.criticality,
-                   m.mac_addresses, r.state, r.path, r.step, r.attempt, w.name, r.state_changed_at, r.failure_reason
+                   m.mac_addresses, r.state, r.path, r.step, r.attempt, w.name, r.state_changed_at, r.failure_reason, m.model, m.disk_type, t.name
             FROM reimage.machines m
             JOIN reimage.recoveries r ON r.machine_id = m.id
             JOIN reimage.sites s ON s.id = m.site_id
             LEFT JOIN reimage.waves w ON w.id = r.wave_id
+            LEFT JOIN reimage.technicians t ON t.id = r.technician_id
             WHERE m.id = @id
             """, id));
         batch.BatchCommands.Add(Command(
@@ -53,8 +60,9 @@ public sealed class MachineDetailQuery(NpgsqlDataSource db)
         string? S(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
         var machine = (Hostname: reader.GetString(0), AssetTag: S(1), Serial: S(2), Site: reader.GetString(3), Building: S(4), Floor: S(5), Room: S(6),
             Department: S(7), Owner: S(8), Role: reader.GetString(9), Criticality: reader.GetInt32(10), Macs: reader.GetFieldValue<string[]>(11),
-            State: Enum.Parse<RecoveryState>(reader.GetString(12)), Path: Enum.Parse<RecoveryPath>(reader.GetString(13)), Step: S(14), Attempt: reader.GetInt32(15),
-            Wave: S(16), Changed: reader.GetFieldValue<DateTimeOffset>(17), Failure: S(18));
+            State: Enum.Parse<RecoveryState>(reader.GetString(12)), Path: Enum.Parse<RecoveryPath>(reader.GetString(13)),
+            Step: S(14) is { } step ? Enum.Parse<Step>(step) : (Step?)null, Attempt: reader.GetInt32(15),
+            Wave: S(16), Changed: reader.GetFieldValue<DateTimeOffset>(17), Failure: S(18), Model: S(19), DiskType: S(20), HeldBy: S(21));
 
         await reader.NextResultAsync(ct);
         var events = new List<MachineEventView>();
@@ -80,7 +88,8 @@ public sealed class MachineDetailQuery(NpgsqlDataSource db)
 
         return new MachineDetail(id, machine.Hostname, machine.AssetTag, machine.Serial, machine.Site, machine.Building, machine.Floor, machine.Room,
             machine.Department, machine.Owner, machine.Role, machine.Criticality, machine.Macs, machine.State, machine.Path, machine.Step, machine.Attempt,
-            machine.Wave, machine.Changed, machine.Failure, events, evidence.Select(e => e.Item with { Transfers = e.Transfers }).ToList());
+            machine.Wave, machine.Changed, machine.Failure, events, evidence.Select(e => e.Item with { Transfers = e.Transfers }).ToList(),
+            machine.Model, machine.DiskType, machine.HeldBy);
     }
 
     private static NpgsqlBatchCommand Command(string sql, Guid id)
