@@ -85,38 +85,28 @@ public sealed class FleetStatus : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _live.Changed += OnLiveChange;
-        stoppingToken.Register(() => _live.Changed -= OnLiveChange);
+        using var watch = _live.Watch(() => ReadQuietlyAsync(stoppingToken), "recoveries", "machines");
         using var timer = new PeriodicTimer(Interval, _clock);
         do
         {
-            try
-            {
-                await RefreshAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
-            {
-                _logger.LogWarning("Could not read fleet counts: {Reason}", e.Message);
-            }
+            await ReadQuietlyAsync(stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    private void OnLiveChange(IReadOnlySet<string> changed)
+    /// <summary>A refresh whose database trouble is logged, not thrown: the next notification or tick tries again.</summary>
+    private async Task ReadQuietlyAsync(CancellationToken ct)
     {
-        if (changed.Touches("recoveries", "machines"))
+        try
         {
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await RefreshAsync(CancellationToken.None);
-                }
-                catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or ObjectDisposedException)
-                {
-                    _logger.LogWarning("Could not read fleet counts: {Reason}", e.Message);
-                }
-            });
+            await RefreshAsync(ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            _logger.LogWarning("Could not read fleet counts: {Reason}", e.Message);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
         }
     }
 

@@ -24,6 +24,29 @@ public sealed class LiveUpdates(NpgsqlDataSource db, TimeProvider clock, ILogger
     /// <summary>Raised on a thread-pool thread with the tables changed (or <see cref="Everything"/>).</summary>
     public event Action<IReadOnlySet<string>>? Changed;
 
+    /// <summary>
+    /// Calls <paramref name="onChange"/> whenever one of <paramref name="tables"/> changed (at most once a second);
+    /// disposing the answer stops it. Pages pass <c>() =&gt; InvokeAsync(reload)</c>.
+    /// </summary>
+    public IDisposable Watch(Func<Task> onChange, params string[] tables)
+    {
+        void Handler(IReadOnlySet<string> changed)
+        {
+            if (changed.Touches(tables))
+            {
+                _ = onChange();
+            }
+        }
+
+        Changed += Handler;
+        return new Unwatch(() => Changed -= Handler);
+    }
+
+    private sealed class Unwatch(Action stop) : IDisposable
+    {
+        public void Dispose() => stop();
+    }
+
     /// <summary>True once this node is listening (tests wait for it before changing things).</summary>
     public bool Listening { get; private set; }
 
