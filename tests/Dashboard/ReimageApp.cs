@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Reimage.Dashboard.Tests;
 
@@ -29,6 +30,27 @@ public class ReimageApp(string connectionString, string environment = "Developme
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             builder.UseSetting(key, value);
+        }
+    }
+
+    /// <summary>Starts the app on Kestrel on a free loopback port (for a real browser or HTTP client); returns its base URL.</summary>
+    public string StartOnLoopback()
+    {
+        UseKestrel(0);
+        StartServer();
+        return Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    /// <summary>Adds a person who signs in with <paramref name="password"/> (no forced change), linked to a roster entry if given.</summary>
+    public async Task AddUserAsync(string name, string role, string[] sites, string password, Guid? technician = null, string? displayName = null)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Reimage.Dashboard.Accounts.ReimageUser>>();
+        var user = await Reimage.Dashboard.Accounts.AccountSetup.CreateAsync(users, name, displayName, role, sites, password, mustChange: false);
+        if (technician is { } id)
+        {
+            await users.AddClaimAsync(user, new System.Security.Claims.Claim(Reimage.Dashboard.Accounts.ReimageClaimsFactory.TechnicianClaim, id.ToString()));
         }
     }
 

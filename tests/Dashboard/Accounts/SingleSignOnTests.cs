@@ -5,8 +5,6 @@ using System.Text;
 using System.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,9 +49,7 @@ public sealed class SingleSignOnTests(PostgresFixture postgres)
             ["Reimage:Security:OpenIdConnect:ClientSecret"] = "not-a-real-secret",
             ["Reimage:Security:OpenIdConnect:RequireHttpsMetadata"] = "false",
         });
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var baseUrl = app.StartOnLoopback();
 
         idp.Next = ("sub-7f3a", "r.okafor", ["Lead"], []);
         var (landing, cookies) = await SignInAsync(baseUrl, idp);

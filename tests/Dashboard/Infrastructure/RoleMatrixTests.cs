@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Reimage.Dashboard.Accounts;
@@ -142,11 +141,9 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
 
     private static async Task UsersAsync(ReimageApp app)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<ReimageUser>>();
-        await AccountSetup.CreateAsync(users, L, null, Roles.Lead, [], Password, mustChange: false);
-        await AccountSetup.CreateAsync(users, T, null, Roles.Technician, ["DHA"], Password, mustChange: false);
-        await AccountSetup.CreateAsync(users, E, null, Roles.Executive, [], Password, mustChange: false);
+        await app.AddUserAsync(L, Roles.Lead, [], Password);
+        await app.AddUserAsync(T, Roles.Technician, ["DHA"], Password);
+        await app.AddUserAsync(E, Roles.Executive, [], Password);
     }
 
     private static async Task<string> LeadAsync(ReimageApp app)

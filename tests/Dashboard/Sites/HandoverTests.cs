@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Reimage.Dashboard.Accounts;
@@ -18,11 +17,7 @@ public sealed class HandoverTests(PostgresFixture postgres)
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         await TestFleet.AddSiteAsync(db, "DHA");
         await TestFleet.AddSiteAsync(db, "JED");
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var users = scope.ServiceProvider.GetRequiredService<UserManager<ReimageUser>>();
-            await AccountSetup.CreateAsync(users, "tess", null, Roles.Technician, ["DHA"], "handover-password-2026", mustChange: false);
-        }
+        await app.AddUserAsync("tess", Roles.Technician, ["DHA"], "handover-password-2026");
 
         var forDha = await app.SendJsonAsync("POST", "/api/handover", """{"site":"dha","text":"Stockroom B keys are with security; 40 NVMe drives arrive 06:00."}""");
         var forJed = await app.SendJsonAsync("POST", "/api/handover", """{"site":"JED","text":"Floor 3 closed for cleaning until noon."}""");

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Npgsql;
@@ -21,9 +19,7 @@ public sealed class FleetPageTests(PostgresFixture postgres)
     public async Task FleetPage_CountsFollowALaunchWithoutReload_AndTheGridFiltersOnTheServer(string device, int width, int height)
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var baseUrl = app.StartOnLoopback();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var site = await TestFleet.AddSiteAsync(db, "UI", imagingSlots: 0); // no slots: launched machines stay Queued
         var machines = await TestFleet.AddMachinesAsync(db, site, 40);
@@ -66,9 +62,7 @@ public sealed class WavesPageTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var baseUrl = app.StartOnLoopback();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var site = await TestFleet.AddSiteAsync(db, "WUI", imagingSlots: 0);
         var planner = app.Services.GetRequiredService<WavePlanner>();

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Npgsql;
@@ -15,9 +13,7 @@ public sealed class ForecastPageTests(PostgresFixture postgres)
     public async Task Lead_MovesAWaveUp_AndTheWhatIfShowsTheNewOrderBesideThePlan()
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var baseUrl = app.StartOnLoopback();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var site = await TestFleet.AddSiteAsync(db, "FUI", imagingSlots: 0);
         await TestFleet.LaunchWaveAsync(db, "Payroll", await TestFleet.AddMachinesAsync(db, site, 20, "PAY"), ordinal: 1);

@@ -1,8 +1,4 @@
-using System.Security.Claims;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Npgsql;
@@ -31,9 +27,7 @@ public sealed class JourneyTests(PostgresFixture postgres)
     {
         var connectionString = await postgres.CreateDatabaseAsync();
         await using var app = new ReimageApp(connectionString);
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = BaseUrl(app);
+        var baseUrl = app.StartOnLoopback();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var site = await AddSiteAsync(db, "TEC", imagingSlots: 5, handsOnPerTechnician: 3);
         var other = await AddSiteAsync(db, "FAR");
@@ -42,7 +36,7 @@ public sealed class JourneyTests(PostgresFixture postgres)
         await ExecuteAsync(db, "UPDATE reimage.machines SET asset_tag = 'AT-' || hostname");
         var dana = await AddTechnicianAsync(db, site, "Dana Reyes", building: "B1");
         await StockAsync(db, site, "NVMe-512", 3);
-        await UserAsync(app, "dana", Roles.Technician, ["TEC"], dana.Id);
+        await app.AddUserAsync("dana", Roles.Technician, ["TEC"], Password, dana.Id);
         await app.Services.GetRequiredService<Reimage.Dashboard.Sites.Handover>().AddAsync("TEC", "night lead", "Evidence locker A is full: use locker B.", Ct);
         await LaunchWaveAsync(db, "Replacement", machines);
         await app.Services.GetRequiredService<Dispatcher>().DispatchAsync(Ct);
@@ -119,15 +113,13 @@ public sealed class JourneyTests(PostgresFixture postgres)
     public async Task Technician_ReportsAProblem_AndTheMachineGoesToTheLeadsFailureQueueWithTheReport()
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = BaseUrl(app);
+        var baseUrl = app.StartOnLoopback();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var site = await AddSiteAsync(db, "PRB", imagingSlots: 5);
         var machine = (await AddMachinesAsync(db, site, 1, path: RecoveryPath.DriveReplacement, diskType: "SATA-256"))[0];
         var sam = await AddTechnicianAsync(db, site, "Sam Ortiz");
         await StockAsync(db, site, "SATA-256", 1);
-        await UserAsync(app, "sam", Roles.Technician, ["PRB"], sam.Id);
+        await app.AddUserAsync("sam", Roles.Technician, ["PRB"], Password, sam.Id);
         await LaunchWaveAsync(db, "Problems", [machine]);
         await app.Services.GetRequiredService<Dispatcher>().DispatchAsync(Ct);
 
@@ -153,16 +145,14 @@ public sealed class JourneyTests(PostgresFixture postgres)
     {
         var connectionString = await postgres.CreateDatabaseAsync();
         await using var app = new ReimageApp(connectionString);
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = BaseUrl(app);
+        var baseUrl = app.StartOnLoopback();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var north = await AddSiteAsync(db, "NTH", imagingSlots: 0);
         var south = await AddSiteAsync(db, "STH", imagingSlots: 0);
         var machines = (await AddMachinesAsync(db, north, 6)).Concat(await AddMachinesAsync(db, south, 4)).ToArray();
         await ExecuteAsync(db, "UPDATE reimage.machines SET department = CASE WHEN hostname LIKE '%0' THEN 'Finance' ELSE 'Operations' END");
         await LaunchWaveAsync(db, "Core services", machines);
-        await UserAsync(app, "exec", Roles.Executive, [], null);
+        await app.AddUserAsync("exec", Roles.Executive, [], Password);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(Browsers.Options);
@@ -211,9 +201,7 @@ public sealed class JourneyTests(PostgresFixture postgres)
     public async Task DarkMode_FollowsTheSystem_AndTheTopBarSwitchOverridesItOnThisDevice()
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = BaseUrl(app);
+        var baseUrl = app.StartOnLoopback();
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(Browsers.Options);
@@ -230,19 +218,6 @@ public sealed class JourneyTests(PostgresFixture postgres)
         Assert.Equal("rgb(246, 247, 249)", await page.EvaluateAsync<string>(background)); // remembered
     }
 
-    private static string BaseUrl(ReimageApp app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-
-    private static async Task UserAsync(ReimageApp app, string name, string role, string[] sites, Guid? technician)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<ReimageUser>>();
-        var user = await AccountSetup.CreateAsync(users, name, null, role, sites, Password, mustChange: false);
-        if (technician is { } id)
-        {
-            await users.AddClaimAsync(user, new Claim(ReimageClaimsFactory.TechnicianClaim, id.ToString()));
-        }
-    }
 
     /// <summary>The page at both sizes (the viewport is put back afterwards).</summary>
     private static async Task ShotsAsync(IPage page, string name)

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Npgsql;
@@ -24,19 +21,13 @@ public sealed class LeadJourneyTests(PostgresFixture postgres)
     public async Task Lead_BuildsAWaveFromAFilter_ApprovesAndLaunchesIt_AndSeesItsMachinesQueued(string device, int width, int height)
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var baseUrl = app.StartOnLoopback();
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
         var site = await TestFleet.AddSiteAsync(db, "LJD", imagingSlots: 0); // no slots: launched machines stay Queued
         var machines = await TestFleet.AddMachinesAsync(db, site, 24);
         await TestFleet.AddMachinesAsync(db, await TestFleet.AddSiteAsync(db, "OTH"), 10);
         await TestFleet.ExecuteAsync(db, $"UPDATE reimage.recoveries SET state = 'Failed', step = 'Imaging', attempt = 1, failure_reason = 'image hash mismatch' WHERE machine_id = '{machines[3]}'");
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var users = scope.ServiceProvider.GetRequiredService<UserManager<ReimageUser>>();
-            await AccountSetup.CreateAsync(users, "lena", "Lena Lead", Roles.Lead, [], Password, mustChange: false);
-        }
+        await app.AddUserAsync("lena", Roles.Lead, [], Password, displayName: "Lena Lead");
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(Browsers.Options);
