@@ -30,13 +30,43 @@ public sealed record ExecutiveSummary(
 
 /// <summary>
 /// The executive view in a handful of grouped reads over <c>recoveries</c> (no per-event scan: a restored machine's
-/// <c>state_changed_at</c> is when it was restored, since Restored is final).
+/// <c>state_changed_at</c> is when it was restored, since Restored is final). One summary serves every open page and
+/// API call until the database changes (<see cref="Live.LiveUpdates.Generation"/>) or 30 s pass (offline agents and the
+/// throughput guess age with time), so twenty executives watching cost one read per change, not twenty.
 /// </summary>
-public sealed class ExecutiveQuery(NpgsqlDataSource db, ForecastService forecasts, TimeProvider clock, IOptions<AgentOptions> agents)
+public sealed class ExecutiveQuery(NpgsqlDataSource db, ForecastService forecasts, TimeProvider clock, IOptions<AgentOptions> agents, Live.LiveUpdates live)
+    : IDisposable
 {
     private const string InScope = "r.state NOT IN ('Skipped', 'Decommissioned')";
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+    private readonly SemaphoreSlim _reading = new(1, 1);
+    private (ExecutiveSummary Summary, long Generation)? _last;
+
+    /// <summary>The tables the summary reads.</summary>
+    public static readonly string[] Tables = ["recoveries", "machines", "waves", "alerts", "agents"];
 
     public async Task<ExecutiveSummary> ReadAsync(CancellationToken ct)
+    {
+        await _reading.WaitAsync(ct);
+        try
+        {
+            var generation = live.Generation; // taken before the read: a change during it makes the next call read again
+            if (_last is { } last && last.Generation == generation && clock.GetUtcNow() - last.Summary.ReadAt < MaxAge)
+            {
+                return last.Summary;
+            }
+
+            var summary = await ReadFreshAsync(ct);
+            _last = (summary, generation);
+            return summary;
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    private async Task<ExecutiveSummary> ReadFreshAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -120,4 +150,6 @@ public sealed class ExecutiveQuery(NpgsqlDataSource db, ForecastService forecast
             GROUP BY 1 ORDER BY 1
             """,
             r => new Progress(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), ct);
+
+    public void Dispose() => _reading.Dispose();
 }

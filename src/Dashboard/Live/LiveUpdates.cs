@@ -20,6 +20,7 @@ public sealed class LiveUpdates(NpgsqlDataSource db, TimeProvider clock, ILogger
     private HashSet<string> _pending = [];
     private long _lastPublished;
     private bool _flushScheduled;
+    private long _generation;
 
     /// <summary>Raised on a thread-pool thread with the tables changed (or <see cref="Everything"/>).</summary>
     public event Action<IReadOnlySet<string>>? Changed;
@@ -46,6 +47,12 @@ public sealed class LiveUpdates(NpgsqlDataSource db, TimeProvider clock, ILogger
     {
         public void Dispose() => stop();
     }
+
+    /// <summary>
+    /// Goes up before each <see cref="Changed"/> is raised: a reader that took the generation before reading knows its
+    /// result is current while the generation is unchanged (read models cache on it).
+    /// </summary>
+    public long Generation => Interlocked.Read(ref _generation);
 
     /// <summary>True once this node is listening (tests wait for it before changing things).</summary>
     public bool Listening { get; private set; }
@@ -122,6 +129,8 @@ public sealed class LiveUpdates(NpgsqlDataSource db, TimeProvider clock, ILogger
             _flushScheduled = false;
             _lastPublished = clock.GetTimestamp();
         }
+
+        Interlocked.Increment(ref _generation);
 
         try
         {
