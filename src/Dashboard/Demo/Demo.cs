@@ -46,7 +46,7 @@ internal sealed class DemoRunner(
     AgentCommandQueue queue, WorkflowKick kick, HandsOnSteps handsOn, DemoOptions options, TimeProvider clock, ILoggerFactory loggers,
     IServiceScopeFactory scopes) : BackgroundService
 {
-    /// <summary>The roster entry the demo's <c>technician</c> account works as; the simulation leaves their queue to the person.</summary>
+    /// <summary>The roster entry the demo's <c>technician</c> account works as.</summary>
     public const string HumanTechnician = "DHA technician 2";
 
     private static readonly Actor DemoActor = new("demo", "demo-seed");
@@ -163,9 +163,12 @@ internal sealed class DemoRunner(
                     await using var due = db.CreateCommand(
                         """
                         SELECT r.machine_id, r.attempt, t.name FROM reimage.recoveries r JOIN reimage.technicians t ON t.id = r.technician_id
-                        WHERE r.state = 'InProgress' AND r.step = @step AND r.step_started_at < @before AND t.name <> @human LIMIT 500
+                        WHERE r.state = 'InProgress' AND r.step = @step AND r.step_started_at < @before
+                          AND NOT EXISTS (SELECT 1 FROM identity."AspNetUserClaims" c WHERE c.claim_type = @linked AND c.claim_value = t.id::text)
+                        LIMIT 500
                         """);
-                    due.Parameters.AddWithValue("human", HumanTechnician);
+                    // Roster entries a person signs in as are left to that person.
+                    due.Parameters.AddWithValue("linked", Accounts.ReimageClaimsFactory.TechnicianClaim);
                     due.Parameters.AddWithValue("step", step.ToString());
                     due.Parameters.AddWithValue("before", clock.GetUtcNow() - TimeSpan.FromMinutes(duration / options.Speed));
                     var machines = new List<(Guid Id, int Attempt, string Technician)>();
