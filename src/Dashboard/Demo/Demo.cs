@@ -182,7 +182,8 @@ internal sealed class DemoRunner(
 
                     foreach (var (id, attempt, technician) in machines)
                     {
-                        var tag = id.ToString("N")[..8].ToUpperInvariant();
+                        // The random tail of the id: a version-7 id starts with its timestamp, shared by machines made in the same minute.
+                        var tag = id.ToString("N")[^12..].ToUpperInvariant();
                         var completion = step switch
                         {
                             Step.RemoveDrive => new HandsOnCompletion(technician, RemovedDriveSerial: $"WD-{tag}", EvidenceBagId: $"EB-{tag}", SealId: $"SEAL-{tag}", StorageLocation: "evidence locker A"),
