@@ -91,13 +91,14 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
     public Task<HandsOnResult> ReportProblemAsync(Guid machineId, Step step, string technician, string problem, string idempotencyKey, CancellationToken ct) =>
         OnceAsync(machineId, step, idempotencyKey, async (connection, transaction) =>
         {
-            var (found, r, hostname) = await LockAsync(connection, transaction, machineId, ct);
-            if (!found)
+            if (await LockAsync(connection, transaction, machineId, ct) is not { } locked)
             {
                 return Answer(404, new { error = $"machine {machineId} does not exist" });
             }
 
-            if (r!.State != RecoveryState.InProgress || r.Step != step)
+            var (r, (hostname, _, _, _, _)) = locked;
+
+            if (r.State != RecoveryState.InProgress || r.Step != step)
             {
                 return Answer(409, new { error = $"{hostname} is {r.State}{(r.Step is null ? "" : $" at {r.Step}")}, not at {step}" });
             }
@@ -155,41 +156,37 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
         return result;
     }
 
-    private static async Task<(bool Found, Recovery? Recovery, string? Hostname)> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, CancellationToken ct)
+    /// <summary>The machine's recovery, locked for this transaction, with what its evidence record needs; null when there is no such machine.</summary>
+    private static async Task<(Recovery Recovery, MachineFacts Machine)?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, CancellationToken ct)
     {
         await using var select = new NpgsqlCommand(
-            $"SELECT {Recovery.Columns}, m.hostname FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id WHERE r.machine_id = @id FOR UPDATE OF r",
-            connection, transaction);
-        select.Parameters.AddWithValue("id", machineId);
-        await using var reader = await select.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (true, Recovery.Read(reader), reader.GetString(Recovery.ColumnCount)) : (false, null, null);
-    }
-
-    private async Task<HandsOnResult> DoAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, Step step, HandsOnCompletion c, CancellationToken ct)
-    {
-        Recovery r;
-        string hostname, timeZone;
-        string[] macs;
-        string? ip, model;
-        await using (var select = new NpgsqlCommand(
             $"""
             SELECT {Recovery.Columns}, m.hostname, m.mac_addresses, m.ip_address, m.model, s.time_zone
             FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id JOIN reimage.sites s ON s.id = m.site_id
             WHERE r.machine_id = @id FOR UPDATE OF r
-            """, connection, transaction))
+            """, connection, transaction);
+        select.Parameters.AddWithValue("id", machineId);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
         {
-            select.Parameters.AddWithValue("id", machineId);
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct))
-            {
-                return Answer(404, new { error = $"machine {machineId} does not exist" });
-            }
-
-            r = Recovery.Read(reader);
-            var c0 = Recovery.ColumnCount;
-            (hostname, macs, ip, model, timeZone) = (reader.GetString(c0), reader.GetFieldValue<string[]>(c0 + 1),
-                reader.IsDBNull(c0 + 2) ? null : reader.GetString(c0 + 2), reader.IsDBNull(c0 + 3) ? null : reader.GetString(c0 + 3), reader.GetString(c0 + 4));
+            return null;
         }
+
+        var c = Recovery.ColumnCount;
+        return (Recovery.Read(reader), new MachineFacts(reader.GetString(c), reader.GetFieldValue<string[]>(c + 1),
+            reader.IsDBNull(c + 2) ? null : reader.GetString(c + 2), reader.IsDBNull(c + 3) ? null : reader.GetString(c + 3), reader.GetString(c + 4)));
+    }
+
+    private sealed record MachineFacts(string Hostname, string[] Macs, string? Ip, string? Model, string TimeZone);
+
+    private async Task<HandsOnResult> DoAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, Step step, HandsOnCompletion c, CancellationToken ct)
+    {
+        if (await LockAsync(connection, transaction, machineId, ct) is not { } locked)
+        {
+            return Answer(404, new { error = $"machine {machineId} does not exist" });
+        }
+
+        var (r, (hostname, macs, ip, model, timeZone)) = locked;
 
         if (r.State != RecoveryState.InProgress || r.Step != step)
         {
