@@ -35,14 +35,7 @@ public static class HandsOnEndpoints
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["step"] = [$"unknown step '{step}'"] });
             }
 
-            var errors = HandsOnSteps.Validate(parsed, body);
-            if (errors.Count > 0)
-            {
-                return Results.ValidationProblem(errors);
-            }
-
-            var result = await steps.CompleteAsync(id, parsed, body, key, ct);
-            return Results.Text(result.Json, "application/json", statusCode: result.StatusCode);
+            return Answer(await steps.CompleteAsync(id, parsed, body, key, ct));
         }).RequireAuthorization(Policies.Technician);
 
         app.MapGet("/api/machines/{id:guid}/custody", async (Guid id, NpgsqlDataSource db, SiteScope scope, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
@@ -73,31 +66,13 @@ public static class HandsOnEndpoints
                 return SiteScope.OutsideYourSites();
             }
 
-            var errors = new Dictionary<string, string[]>();
-            foreach (var (field, value) in new[] { ("from", body.From), ("to", body.To), ("location", body.Location) })
+            var result = await custody.TransferAsync(id, body.From, body.To, body.Location, body.Note, ct);
+            return result.Outcome switch
             {
-                if (string.IsNullOrWhiteSpace(value) || value.Length > 128)
-                {
-                    errors[field] = ["required, at most 128 characters"];
-                }
-            }
-
-            if (body.Note is { Length: > 500 })
-            {
-                errors["note"] = ["at most 500 characters"];
-            }
-
-            if (errors.Count > 0)
-            {
-                return Results.ValidationProblem(errors);
-            }
-
-            var refusal = await custody.TransferAsync(id, body.From!, body.To!, body.Location!, body.Note, ct);
-            return refusal switch
-            {
-                null => Results.Ok(new { evidenceItemId = id, heldBy = body.To!.Trim(), body.Location }),
-                "no such evidence item" => Results.NotFound(new { error = refusal }),
-                _ => Results.Conflict(new { error = refusal }),
+                TransferOutcome.Transferred => Results.Ok(new { evidenceItemId = id, heldBy = body.To!.Trim(), body.Location }),
+                TransferOutcome.Invalid => Results.ValidationProblem(result.Errors!),
+                TransferOutcome.NoSuchItem => Results.NotFound(new { error = result.Refusal }),
+                _ => Results.Conflict(new { error = result.Refusal }),
             };
         }).RequireAuthorization(Policies.Technician);
 
@@ -117,6 +92,23 @@ public static class HandsOnEndpoints
         }).RequireAuthorization(Policies.Lead);
         return app;
     }
+
+    /// <summary>
+    /// A check-off's or problem report's outcome as HTTP. The same outcome (a resend under the same key) always gives
+    /// the same answer.
+    /// </summary>
+    private static IResult Answer(HandsOnResult result) => result.Outcome switch
+    {
+        HandsOnOutcome.Completed => Results.Ok(new
+        {
+            result.MachineId, step = result.Step.ToString(), result = "completed", nextStep = result.NextStep?.ToString(), evidenceItemId = result.EvidenceItemId,
+        }),
+        HandsOnOutcome.Reported => Results.Ok(new { result.MachineId, step = result.Step.ToString(), result = "reported", failureReason = result.FailureReason }),
+        HandsOnOutcome.Invalid => Results.ValidationProblem(result.Errors!),
+        HandsOnOutcome.NoSuchMachine => Results.NotFound(new { error = result.Refusal }),
+        HandsOnOutcome.KeyReused => Results.UnprocessableEntity(new { error = result.Refusal }),
+        _ => Results.Conflict(new { error = result.Refusal }),
+    };
 }
 
 /// <summary>A hand-over of an evidence item from its current holder.</summary>

@@ -4,15 +4,101 @@ using Npgsql;
 
 namespace Reimage.Orchestrator.Evidence;
 
-/// <summary>Evidence hand-overs (append-only) and the per-site evidence register as CSV.</summary>
+/// <summary>The machine a drive is removed from, as its evidence record describes it.</summary>
+public sealed record CollectedFrom(string Hostname, string[] MacAddresses, string? IpAddress, string? Model, string TimeZone);
+
+/// <summary>What the technician who removed a drive records about it.</summary>
+public sealed record DriveCollection(
+    string DriveSerial, string? DriveModel, string EvidenceBagId, string SealId, string CollectedBy, string? StorageLocation, string? CaseNumber);
+
+public enum TransferOutcome
+{
+    Transferred,
+
+    /// <summary>Fields missing or bad (<see cref="TransferResult.Errors"/>); nothing recorded.</summary>
+    Invalid,
+
+    NoSuchItem,
+
+    /// <summary>Only the current holder can hand an item over.</summary>
+    NotTheHolder,
+}
+
+/// <summary>The answer to a hand-over; <see cref="Refusal"/> says why when it was refused.</summary>
+public sealed record TransferResult(TransferOutcome Outcome, string? Refusal = null, IReadOnlyDictionary<string, string[]>? Errors = null);
+
+/// <summary>
+/// The only writer of evidence: a removed drive's evidence record with its first custody entry, hand-overs
+/// (append-only), and the evidence register as CSV.
+/// </summary>
 public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
 {
     /// <summary>
-    /// Records that <paramref name="from"/> handed the item to <paramref name="to"/> at <paramref name="location"/>.
-    /// Only the current holder can hand it over: returns null when that is so, else why not.
+    /// Records a drive removed from a machine as evidence, held by its collector, in the caller's transaction (the
+    /// check-off that removed it). Returns the evidence item's id.
     /// </summary>
-    public async Task<string?> TransferAsync(Guid evidenceItemId, string from, string to, string location, string? note, CancellationToken ct)
+    public async Task<Guid> CollectAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, CollectedFrom machine, DriveCollection drive, CancellationToken ct)
     {
+        var id = Guid.CreateVersion7();
+        var location = string.IsNullOrWhiteSpace(drive.StorageLocation) ? "site evidence locker" : drive.StorageLocation.Trim();
+        await using var evidence = new NpgsqlCommand(
+            """
+            INSERT INTO reimage.evidence_items (id, machine_id, drive_serial, drive_model, hostname, mac_addresses, ip_address,
+                evidence_bag_id, seal_id, collected_by, collected_at, time_zone, storage_location, case_number)
+            VALUES (@id, @machine, @serial, @model, @host, @macs, @ip, @bag, @seal, @by, @now, @tz, @location, @case);
+            INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", location, at, time_zone, note)
+            VALUES (@id, @host, @by, @location, @now, @tz, 'removed from the machine, bagged and sealed');
+            """, connection, transaction);
+        evidence.Parameters.AddWithValue("id", id);
+        evidence.Parameters.AddWithValue("machine", machineId);
+        evidence.Parameters.AddWithValue("serial", drive.DriveSerial.Trim());
+        evidence.Parameters.AddWithValue("model", (object?)drive.DriveModel?.Trim() ?? machine.Model ?? (object)DBNull.Value);
+        evidence.Parameters.AddWithValue("host", machine.Hostname);
+        evidence.Parameters.AddWithValue("macs", machine.MacAddresses);
+        evidence.Parameters.AddWithValue("ip", (object?)machine.IpAddress ?? DBNull.Value);
+        evidence.Parameters.AddWithValue("bag", drive.EvidenceBagId.Trim());
+        evidence.Parameters.AddWithValue("seal", drive.SealId.Trim());
+        evidence.Parameters.AddWithValue("by", drive.CollectedBy.Trim());
+        evidence.Parameters.AddWithValue("now", clock.GetUtcNow());
+        evidence.Parameters.AddWithValue("tz", machine.TimeZone);
+        evidence.Parameters.AddWithValue("location", location);
+        evidence.Parameters.AddWithValue("case", string.IsNullOrWhiteSpace(drive.CaseNumber) ? EvidenceItem.UnassignedCase : drive.CaseNumber.Trim());
+        await evidence.ExecuteNonQueryAsync(ct);
+        return id;
+    }
+
+    /// <summary>Field errors of a hand-over, by field name; empty when it may be recorded.</summary>
+    private static Dictionary<string, string[]> ValidateTransfer(string? from, string? to, string? location, string? note)
+    {
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (field, value) in new[] { ("from", from), ("to", to), ("location", location) })
+        {
+            if (string.IsNullOrWhiteSpace(value) || value.Length > 128)
+            {
+                errors[field] = ["required, at most 128 characters"];
+            }
+        }
+
+        if (note is { Length: > 500 })
+        {
+            errors["note"] = ["at most 500 characters"];
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Records that <paramref name="from"/> handed the item to <paramref name="to"/> at <paramref name="location"/>.
+    /// Only the current holder can hand it over.
+    /// </summary>
+    public async Task<TransferResult> TransferAsync(Guid evidenceItemId, string? from, string? to, string? location, string? note, CancellationToken ct)
+    {
+        if (ValidateTransfer(from, to, location, note) is { Count: > 0 } errors)
+        {
+            return new TransferResult(TransferOutcome.Invalid, "some fields need attention", errors);
+        }
+
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         string holder, timeZone;
@@ -28,15 +114,15 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
             await using var reader = await current.ExecuteReaderAsync(ct);
             if (!await reader.ReadAsync(ct))
             {
-                return "no such evidence item";
+                return new TransferResult(TransferOutcome.NoSuchItem, "no such evidence item");
             }
 
             (holder, timeZone) = (reader.GetString(0), reader.GetString(1));
         }
 
-        if (!string.Equals(holder, from.Trim(), StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(holder, from!.Trim(), StringComparison.OrdinalIgnoreCase))
         {
-            return $"the item is held by {holder}, not {from.Trim()}";
+            return new TransferResult(TransferOutcome.NotTheHolder, $"the item is held by {holder}, not {from!.Trim()}");
         }
 
         await using (var insert = new NpgsqlCommand(
@@ -47,8 +133,8 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
         {
             insert.Parameters.AddWithValue("id", evidenceItemId);
             insert.Parameters.AddWithValue("from", holder);
-            insert.Parameters.AddWithValue("to", to.Trim());
-            insert.Parameters.AddWithValue("location", location.Trim());
+            insert.Parameters.AddWithValue("to", to!.Trim());
+            insert.Parameters.AddWithValue("location", location!.Trim());
             insert.Parameters.AddWithValue("now", clock.GetUtcNow());
             insert.Parameters.AddWithValue("tz", timeZone);
             insert.Parameters.AddWithValue("note", (object?)note ?? DBNull.Value);
@@ -56,7 +142,7 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
         }
 
         await transaction.CommitAsync(ct);
-        return null;
+        return new TransferResult(TransferOutcome.Transferred);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Npgsql;
+using Reimage.Orchestrator.Audit;
 using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Orchestrator.Import;
@@ -110,19 +111,15 @@ internal static class FleetWriter
                 FROM diff d
                 WHERE m.id = d.machine_id AND d.changed <> ''
                 RETURNING m.id, m.site_id, d.changed),
-            chained AS (
-                SELECT c.id, st.time_zone, 'changed: ' || c.changed AS detail, r.chain_head AS prev,
-                    reimage.event_hash(r.chain_head, c.id, @now, st.time_zone, @actor, @origin, 'updated', NULL, NULL, NULL, 'changed: ' || c.changed) AS hash
-                FROM changed c JOIN {FleetStaging.SitesTable} st ON st.id = c.site_id JOIN reimage.recoveries r ON r.machine_id = c.id),
-            heads AS (
-                UPDATE reimage.recoveries r SET chain_head = ch.hash, version = r.version + 1
-                FROM chained ch WHERE r.machine_id = ch.id)
-            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, detail, prev_hash, hash)
-            SELECT ch.id, @now, ch.time_zone, @actor, @origin, 'updated', ch.detail, ch.prev, ch.hash
-            FROM chained ch
+            entries AS (
+                SELECT c.id AS machine_id, 'updated' AS kind, NULL::text AS from_state, NULL::text AS to_state, NULL::text AS step,
+                    'changed: ' || c.changed AS detail, st.time_zone
+                FROM changed c JOIN {FleetStaging.SitesTable} st ON st.id = c.site_id),
+            {AuditChain.Append("entries")}
+            SELECT count(*) FROM appended
             """))
         {
-            updated = await update.ExecuteNonQueryAsync(ct);
+            updated = Convert.ToInt32(await update.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
         }
 
         // The version moves with the path so that a planner holding the old path loses its compare-and-set.
@@ -147,17 +144,14 @@ internal static class FleetWriter
                 FROM {FleetStaging.Table} s JOIN {FleetStaging.SitesTable} st ON st.key = lower(s.site)
                 WHERE NOT EXISTS (SELECT 1 FROM reimage.machines m WHERE m.hostname_key = lower(s.hostname))
                 RETURNING id, site_id),
-            chained AS (
-                SELECT f.id, st.time_zone,
-                    reimage.event_hash(NULL, f.id, @now, st.time_zone, @actor, @origin, 'imported', NULL, NULL, NULL, NULL) AS hash
+            entries AS (
+                SELECT f.id AS machine_id, 'imported' AS kind, NULL::text AS from_state, NULL::text AS to_state, NULL::text AS step,
+                    NULL::text AS detail, st.time_zone
                 FROM fresh f JOIN {FleetStaging.SitesTable} st ON st.id = f.site_id),
-            recovery AS (
-                INSERT INTO reimage.recoveries (machine_id, state, path, attempt, failures, state_changed_at, version, chain_head)
-                SELECT ch.id, '{nameof(RecoveryState.NotPlanned)}', coalesce(s.path, s.default_path), 0, 0, @now, 0, ch.hash
-                FROM chained ch JOIN {FleetStaging.Table} s ON s.id = ch.id)
-            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, hash)
-            SELECT ch.id, @now, ch.time_zone, @actor, @origin, 'imported', ch.hash
-            FROM chained ch
+            {AuditChain.Start("entries")}
+            INSERT INTO reimage.recoveries (machine_id, state, path, attempt, failures, state_changed_at, version, chain_head)
+            SELECT c.machine_id, '{nameof(RecoveryState.NotPlanned)}', coalesce(s.path, s.default_path), 0, 0, @now, 0, c.hash
+            FROM started c JOIN {FleetStaging.Table} s ON s.id = c.machine_id
             """))
         {
             inserted = await insert.ExecuteNonQueryAsync(ct);

@@ -249,6 +249,7 @@ internal sealed class IdempotentRequestConfiguration : IEntityTypeConfiguration<
         b.HasKey(r => r.Key);
         b.Property(r => r.Key).HasMaxLength(128);
         b.Property(r => r.Step).HasMaxLength(32);
+        b.Property(r => r.Outcome).HasMaxLength(32);
         // Text, not jsonb: a replay must return the first answer byte for byte.
         b.Property(r => r.Response).HasMaxLength(4000);
     }

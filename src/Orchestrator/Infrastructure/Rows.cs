@@ -23,4 +23,11 @@ public static class Rows
 
         return rows;
     }
+
+    /// <summary>The named column's text, or null.</summary>
+    public static string? GetNullableString(this NpgsqlDataReader reader, string column)
+    {
+        var i = reader.GetOrdinal(column);
+        return reader.IsDBNull(i) ? null : reader.GetString(i);
+    }
 }

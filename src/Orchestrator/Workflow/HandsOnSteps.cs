@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Npgsql;
+using Reimage.Orchestrator.Infrastructure;
 
 namespace Reimage.Orchestrator.Workflow;
 
@@ -8,8 +10,37 @@ public sealed record HandsOnCompletion(
     string? Technician, string? RemovedDriveSerial = null, string? RemovedDriveModel = null, string? EvidenceBagId = null,
     string? SealId = null, string? StorageLocation = null, string? NewDriveSerial = null, string? CaseNumber = null);
 
-/// <summary>The answer to a check-off: an HTTP status and its JSON body, kept under the idempotency key.</summary>
-public sealed record HandsOnResult(int StatusCode, string Json);
+/// <summary>How a check-off or problem report ended.</summary>
+public enum HandsOnOutcome
+{
+    /// <summary>The step is checked off; the machine is at <see cref="HandsOnResult.NextStep"/>.</summary>
+    Completed,
+
+    /// <summary>The problem is reported; the machine is in the leads' failure queue.</summary>
+    Reported,
+
+    /// <summary>Fields are missing or bad (<see cref="HandsOnResult.Errors"/>); nothing was stored, so the corrected submission may reuse its key.</summary>
+    Invalid,
+
+    NoSuchMachine,
+
+    /// <summary>The machine is not at that step (it was never there, or has moved on since the form was made).</summary>
+    NotAtStep,
+
+    /// <summary>The idempotency key was already used for another machine or step.</summary>
+    KeyReused,
+}
+
+/// <summary>
+/// The answer to a check-off or problem report, kept under its idempotency key: a resend gets this same answer.
+/// <see cref="Refusal"/> says why when the outcome is a refusal.
+/// </summary>
+public sealed record HandsOnResult(
+    HandsOnOutcome Outcome, Guid MachineId, Step Step, string? Refusal = null, Step? NextStep = null, Guid? EvidenceItemId = null,
+    string? FailureReason = null, IReadOnlyDictionary<string, string[]>? Errors = null)
+{
+    public bool Succeeded => Outcome is HandsOnOutcome.Completed or HandsOnOutcome.Reported;
+}
 
 /// <summary>
 /// Technicians' check-offs of hands-on steps. Each carries an idempotency key: the first submission does the work
@@ -17,8 +48,10 @@ public sealed record HandsOnResult(int StatusCode, string Json);
 /// changes nothing. Removing a drive cannot be checked off without the drive's serial, the evidence bag and the
 /// seal; it creates the evidence record and its first custody entry.
 /// </summary>
-public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, WorkflowKick kick, TimeProvider clock)
+public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, Evidence.Custody custody, WorkflowKick kick, TimeProvider clock)
 {
+    private static readonly JsonSerializerOptions Stored = new(JsonSerializerOptions.Web) { Converters = { new JsonStringEnumConverter() } };
+
     private const int MaxField = 64;
 
     /// <summary>Field errors of a check-off, by field name; empty when it may be submitted.</summary>
@@ -63,8 +96,17 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
         return errors;
     }
 
-    public Task<HandsOnResult> CompleteAsync(Guid machineId, Step step, HandsOnCompletion completion, string idempotencyKey, CancellationToken ct) =>
-        OnceAsync(machineId, step, idempotencyKey, (connection, transaction) => DoAsync(connection, transaction, machineId, step, completion, ct), ct);
+    /// <summary>
+    /// Checks off <paramref name="step"/> of a machine, once per idempotency key. Invalid fields are answered
+    /// <see cref="HandsOnOutcome.Invalid"/> without storing anything.
+    /// </summary>
+    public async Task<HandsOnResult> CompleteAsync(Guid machineId, Step step, HandsOnCompletion completion, string idempotencyKey, CancellationToken ct)
+    {
+        var errors = Validate(step, completion);
+        return errors.Count > 0
+            ? new HandsOnResult(HandsOnOutcome.Invalid, machineId, step, "some fields need attention", Errors: errors)
+            : await OnceAsync(machineId, step, idempotencyKey, (connection, transaction) => DoAsync(connection, transaction, machineId, step, completion, ct), ct);
+    }
 
     /// <summary>Field errors of a problem report, by field name; empty when it may be submitted.</summary>
     public static Dictionary<string, string[]> ValidateProblem(string? technician, string? problem)
@@ -88,19 +130,25 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
     /// the machine goes to the leads' failure queue with the report as its reason, still at that step, so that a
     /// lead's retry sends it back to a technician. Idempotent like a check-off.
     /// </summary>
-    public Task<HandsOnResult> ReportProblemAsync(Guid machineId, Step step, string technician, string problem, string idempotencyKey, CancellationToken ct) =>
-        OnceAsync(machineId, step, idempotencyKey, async (connection, transaction) =>
+    public async Task<HandsOnResult> ReportProblemAsync(Guid machineId, Step step, string technician, string problem, string idempotencyKey, CancellationToken ct)
+    {
+        var errors = ValidateProblem(technician, problem);
+        if (errors.Count > 0)
+        {
+            return new HandsOnResult(HandsOnOutcome.Invalid, machineId, step, "some fields need attention", Errors: errors);
+        }
+
+        return await OnceAsync(machineId, step, idempotencyKey, async (connection, transaction) =>
         {
             if (await LockAsync(connection, transaction, machineId, ct) is not { } locked)
             {
-                return Answer(404, new { error = $"machine {machineId} does not exist" });
+                return NoSuchMachine(machineId, step);
             }
 
-            var (r, (hostname, _, _, _, _)) = locked;
-
+            var (r, machine) = locked;
             if (r.State != RecoveryState.InProgress || r.Step != step)
             {
-                return Answer(409, new { error = $"{hostname} is {r.State}{(r.Step is null ? "" : $" at {r.Step}")}, not at {step}" });
+                return NotAtStep(machineId, step, machine.Hostname, r);
             }
 
             var reason = $"{problem.Trim()} (reported by {technician.Trim()} at {step})";
@@ -108,9 +156,10 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
                 [new Transition(machineId, r.Version, r.Path, r.State, RecoveryState.Failed, step, r.Attempt, r.WaveId, FailureReason: reason, Detail: "problem reported by a technician")],
                 new Actor(technician.Trim(), "technician problem report"), ct);
             return won.Count == 0
-                ? Answer(409, new { error = $"{hostname} moved on meanwhile" })
-                : Answer(200, new { machineId, step = step.ToString(), result = "reported", failureReason = reason });
+                ? MovedOn(machineId, step, machine.Hostname)
+                : new HandsOnResult(HandsOnOutcome.Reported, machineId, step, FailureReason: reason);
         }, ct);
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> once per idempotency key: the first submission does it and its answer is stored
@@ -123,8 +172,8 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var claim = new NpgsqlCommand(
             """
-            INSERT INTO reimage.idempotent_requests (key, machine_id, step, status_code, response, created_at)
-            VALUES (@key, @machine, @step, 0, '', @now) ON CONFLICT (key) DO NOTHING
+            INSERT INTO reimage.idempotent_requests (key, machine_id, step, outcome, response, created_at)
+            VALUES (@key, @machine, @step, '', '', @now) ON CONFLICT (key) DO NOTHING
             """, connection, transaction))
         {
             claim.Parameters.AddWithValue("key", idempotencyKey);
@@ -139,16 +188,16 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
 
         var result = await work(connection, transaction);
         await using (var store = new NpgsqlCommand(
-            "UPDATE reimage.idempotent_requests SET status_code = @status, response = @response WHERE key = @key", connection, transaction))
+            "UPDATE reimage.idempotent_requests SET outcome = @outcome, response = @response WHERE key = @key", connection, transaction))
         {
             store.Parameters.AddWithValue("key", idempotencyKey);
-            store.Parameters.AddWithValue("status", result.StatusCode);
-            store.Parameters.AddWithValue("response", result.Json);
+            store.Parameters.AddWithValue("outcome", result.Outcome.ToString());
+            store.Parameters.AddWithValue("response", JsonSerializer.Serialize(result, Stored));
             await store.ExecuteNonQueryAsync(ct);
         }
 
         await transaction.CommitAsync(ct);
-        if (result.StatusCode == 200)
+        if (result.Succeeded)
         {
             kick.Kick();
         }
@@ -157,7 +206,7 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
     }
 
     /// <summary>The machine's recovery, locked for this transaction, with what its evidence record needs; null when there is no such machine.</summary>
-    private static async Task<(Recovery Recovery, MachineFacts Machine)?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, CancellationToken ct)
+    private static async Task<(Recovery Recovery, Evidence.CollectedFrom Machine)?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, CancellationToken ct)
     {
         await using var select = new NpgsqlCommand(
             $"""
@@ -172,25 +221,22 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
             return null;
         }
 
-        var c = Recovery.ColumnCount;
-        return (Recovery.Read(reader), new MachineFacts(reader.GetString(c), reader.GetFieldValue<string[]>(c + 1),
-            reader.IsDBNull(c + 2) ? null : reader.GetString(c + 2), reader.IsDBNull(c + 3) ? null : reader.GetString(c + 3), reader.GetString(c + 4)));
+        return (Recovery.Read(reader), new Evidence.CollectedFrom(
+            reader.GetString(reader.GetOrdinal("hostname")), reader.GetFieldValue<string[]>(reader.GetOrdinal("mac_addresses")),
+            reader.GetNullableString("ip_address"), reader.GetNullableString("model"), reader.GetString(reader.GetOrdinal("time_zone"))));
     }
-
-    private sealed record MachineFacts(string Hostname, string[] Macs, string? Ip, string? Model, string TimeZone);
 
     private async Task<HandsOnResult> DoAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, Step step, HandsOnCompletion c, CancellationToken ct)
     {
         if (await LockAsync(connection, transaction, machineId, ct) is not { } locked)
         {
-            return Answer(404, new { error = $"machine {machineId} does not exist" });
+            return NoSuchMachine(machineId, step);
         }
 
-        var (r, (hostname, macs, ip, model, timeZone)) = locked;
-
+        var (r, machine) = locked;
         if (r.State != RecoveryState.InProgress || r.Step != step)
         {
-            return Answer(409, new { error = $"{hostname} is {r.State}{(r.Step is null ? "" : $" at {r.Step}")}, not at {step}" });
+            return NotAtStep(machineId, step, machine.Hostname, r);
         }
 
         var next = RecoveryPaths.Next(r.Path, step, r.RemoteBoot)!;
@@ -205,52 +251,31 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, W
             new Actor(c.Technician!, "technician check-off"), ct);
         if (won.Count == 0)
         {
-            return Answer(409, new { error = $"{hostname} moved on meanwhile" });
+            return MovedOn(machineId, step, machine.Hostname);
         }
 
-        Guid? evidenceId = null;
-        if (step == Step.RemoveDrive)
-        {
-            evidenceId = Guid.CreateVersion7();
-            var location = string.IsNullOrWhiteSpace(c.StorageLocation) ? "site evidence locker" : c.StorageLocation.Trim();
-            await using var evidence = new NpgsqlCommand(
-                """
-                INSERT INTO reimage.evidence_items (id, machine_id, drive_serial, drive_model, hostname, mac_addresses, ip_address,
-                    evidence_bag_id, seal_id, collected_by, collected_at, time_zone, storage_location, case_number)
-                VALUES (@id, @machine, @serial, @model, @host, @macs, @ip, @bag, @seal, @by, @now, @tz, @location, @case);
-                INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", location, at, time_zone, note)
-                VALUES (@id, @host, @by, @location, @now, @tz, 'removed from the machine, bagged and sealed');
-                """, connection, transaction);
-            evidence.Parameters.AddWithValue("id", evidenceId.Value);
-            evidence.Parameters.AddWithValue("machine", machineId);
-            evidence.Parameters.AddWithValue("serial", c.RemovedDriveSerial!.Trim());
-            evidence.Parameters.AddWithValue("model", (object?)c.RemovedDriveModel?.Trim() ?? model ?? (object)DBNull.Value);
-            evidence.Parameters.AddWithValue("host", hostname);
-            evidence.Parameters.AddWithValue("macs", macs);
-            evidence.Parameters.AddWithValue("ip", (object?)ip ?? DBNull.Value);
-            evidence.Parameters.AddWithValue("bag", c.EvidenceBagId!.Trim());
-            evidence.Parameters.AddWithValue("seal", c.SealId!.Trim());
-            evidence.Parameters.AddWithValue("by", c.Technician!.Trim());
-            evidence.Parameters.AddWithValue("now", clock.GetUtcNow());
-            evidence.Parameters.AddWithValue("tz", timeZone);
-            evidence.Parameters.AddWithValue("location", location);
-            evidence.Parameters.AddWithValue("case", string.IsNullOrWhiteSpace(c.CaseNumber) ? Evidence.EvidenceItem.UnassignedCase : c.CaseNumber.Trim());
-            await evidence.ExecuteNonQueryAsync(ct);
-        }
-
-        return Answer(200, new { machineId, step = step.ToString(), result = "completed", nextStep = next.Step.ToString(), evidenceItemId = evidenceId });
+        Guid? evidenceId = step != Step.RemoveDrive ? null : await custody.CollectAsync(connection, transaction, machineId, machine,
+            new Evidence.DriveCollection(c.RemovedDriveSerial!, c.RemovedDriveModel, c.EvidenceBagId!, c.SealId!, c.Technician!, c.StorageLocation, c.CaseNumber), ct);
+        return new HandsOnResult(HandsOnOutcome.Completed, machineId, step, NextStep: next.Step, EvidenceItemId: evidenceId);
     }
+
+    private static HandsOnResult NoSuchMachine(Guid machineId, Step step) =>
+        new(HandsOnOutcome.NoSuchMachine, machineId, step, $"machine {machineId} does not exist");
+
+    private static HandsOnResult NotAtStep(Guid machineId, Step step, string hostname, Recovery r) =>
+        new(HandsOnOutcome.NotAtStep, machineId, step, $"{hostname} is {r.State}{(r.Step is null ? "" : $" at {r.Step}")}, not at {step}");
+
+    private static HandsOnResult MovedOn(Guid machineId, Step step, string hostname) =>
+        new(HandsOnOutcome.NotAtStep, machineId, step, $"{hostname} moved on meanwhile");
 
     private static async Task<HandsOnResult> StoredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string key, Guid machineId, Step step, CancellationToken ct)
     {
-        await using var select = new NpgsqlCommand("SELECT machine_id, step, status_code, response FROM reimage.idempotent_requests WHERE key = @key", connection, transaction);
+        await using var select = new NpgsqlCommand("SELECT machine_id, step, response FROM reimage.idempotent_requests WHERE key = @key", connection, transaction);
         select.Parameters.AddWithValue("key", key);
         await using var reader = await select.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return reader.GetGuid(0) != machineId || reader.GetString(1) != step.ToString()
-            ? Answer(422, new { error = "this idempotency key was already used for another check-off" })
-            : new HandsOnResult(reader.GetInt32(2), reader.GetString(3));
+            ? new HandsOnResult(HandsOnOutcome.KeyReused, machineId, step, "this idempotency key was already used for another check-off")
+            : JsonSerializer.Deserialize<HandsOnResult>(reader.GetString(2), Stored)!;
     }
-
-    private static HandsOnResult Answer(int status, object body) => new(status, JsonSerializer.Serialize(body, JsonSerializerOptions.Web));
 }

@@ -12,8 +12,10 @@ public sealed class IdempotentRequest
 
     public required string Step { get; set; }
 
-    public int StatusCode { get; set; }
+    /// <summary>The <see cref="HandsOnOutcome"/> of the first submission.</summary>
+    public required string Outcome { get; set; }
 
+    /// <summary>The first submission's <see cref="HandsOnResult"/>, as JSON.</summary>
     public required string Response { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }

@@ -45,7 +45,8 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                current[reader.GetGuid(0)] = Recovery.Read(reader);
+                var recovery = Recovery.Read(reader);
+                current[recovery.MachineId] = recovery;
             }
         }
 

@@ -1,3 +1,5 @@
+using Reimage.Orchestrator.Infrastructure;
+
 namespace Reimage.Orchestrator.Workflow;
 
 /// <summary>
@@ -44,26 +46,30 @@ public sealed class Recovery
     public bool RemoteBoot { get; set; } = true;
 
     /// <summary>
-    /// The columns <see cref="Read"/> expects, in order (<see cref="ColumnCount"/> of them), for a query over
+    /// The columns <see cref="Read"/> reads (by name), for a query over
     /// <c>reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id</c>.
     /// </summary>
     internal const string Columns = "r.machine_id, r.state, r.path, r.step, r.attempt, r.wave_id, r.version, r.failures, r.technician_id, r.reserved_part, "
-        + RecoveryPaths.CanBootRemotelySql;
+        + RecoveryPaths.CanBootRemotelySql + " AS remote_boot";
 
-    internal static readonly int ColumnCount = Columns.Split(',').Length; // no column expression contains a comma
-
-    internal static Recovery Read(Npgsql.NpgsqlDataReader reader) => new()
+    internal static Recovery Read(Npgsql.NpgsqlDataReader reader)
     {
-        MachineId = reader.GetGuid(0),
-        State = Enum.Parse<RecoveryState>(reader.GetString(1)),
-        Path = Enum.Parse<RecoveryPath>(reader.GetString(2)),
-        Step = reader.IsDBNull(3) ? null : Enum.Parse<Step>(reader.GetString(3)),
-        Attempt = reader.GetInt32(4),
-        WaveId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
-        Version = reader.GetInt64(6),
-        Failures = reader.GetInt32(7),
-        TechnicianId = reader.IsDBNull(8) ? null : reader.GetGuid(8),
-        ReservedPart = reader.IsDBNull(9) ? null : reader.GetString(9),
-        RemoteBoot = reader.GetBoolean(10),
-    };
+        var step = reader.GetNullableString("step");
+        var wave = reader.GetOrdinal("wave_id");
+        var technician = reader.GetOrdinal("technician_id");
+        return new()
+        {
+            MachineId = reader.GetGuid(reader.GetOrdinal("machine_id")),
+            State = Enum.Parse<RecoveryState>(reader.GetString(reader.GetOrdinal("state"))),
+            Path = Enum.Parse<RecoveryPath>(reader.GetString(reader.GetOrdinal("path"))),
+            Step = step is null ? null : Enum.Parse<Step>(step),
+            Attempt = reader.GetInt32(reader.GetOrdinal("attempt")),
+            WaveId = reader.IsDBNull(wave) ? null : reader.GetGuid(wave),
+            Version = reader.GetInt64(reader.GetOrdinal("version")),
+            Failures = reader.GetInt32(reader.GetOrdinal("failures")),
+            TechnicianId = reader.IsDBNull(technician) ? null : reader.GetGuid(technician),
+            ReservedPart = reader.GetNullableString("reserved_part"),
+            RemoteBoot = reader.GetBoolean(reader.GetOrdinal("remote_boot")),
+        };
+    }
 }

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Reimage.Orchestrator.Audit;
 using Reimage.Orchestrator.Infrastructure;
 
 namespace Reimage.Orchestrator.Workflow;
@@ -76,42 +77,32 @@ public sealed class TransitionWriter(TimeProvider clock)
 
     /// <summary>
     /// One statement: compare-and-set each recovery on its version, and for each that moved append the event that
-    /// says so, chained to the machine's previous event (the head is read in the same snapshot the version is
-    /// checked against; every append moves the version, so a head cannot change behind an unchanged version).
+    /// says so to the machine's chain (<see cref="AuditChain.Append"/>).
     /// </summary>
     private static async Task<(List<Transition> Won, Dictionary<Guid, (Guid SiteId, string? HeldPart)> Parts)> MoveAndRecordAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Transition> transitions, Actor actor, DateTimeOffset now, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            """
+            $"""
             WITH t AS (
-                SELECT * FROM unnest(@ids, @versions, @states, @steps, @attempts, @waves, @reasons, @from, @details, @reserve, @consume)
+                SELECT t.*, 'transition' AS kind, t.state AS to_state, NULL::text AS time_zone
+                FROM unnest(@ids, @versions, @states, @steps, @attempts, @waves, @reasons, @from, @details, @reserve, @consume)
                     AS t(machine_id, expected_version, state, step, attempt, wave_id, reason, from_state, detail, reserve_part, consume_part)),
-            old AS (
-                SELECT r.machine_id, r.chain_head, r.reserved_part, m.site_id, s.time_zone
-                FROM t JOIN reimage.recoveries r ON r.machine_id = t.machine_id
-                JOIN reimage.machines m ON m.id = r.machine_id
-                JOIN reimage.sites s ON s.id = m.site_id),
-            moved AS (
-                UPDATE reimage.recoveries r
-                SET state = t.state, step = t.step, attempt = t.attempt, wave_id = t.wave_id, failure_reason = t.reason,
-                    failures = r.failures + CASE WHEN t.state IN ('Failed', 'Quarantined') THEN 1 ELSE 0 END,
-                    step_started_at = CASE WHEN t.step IS NULL THEN NULL ELSE @now END,
-                    state_changed_at = @now, version = r.version + 1,
-                    technician_id = CASE WHEN t.state = 'InProgress' AND t.step = ANY(@handsOn) THEN r.technician_id END,
-                    reserved_part = CASE WHEN t.reserve_part IS NOT NULL THEN t.reserve_part
-                                         WHEN t.consume_part OR t.state <> 'InProgress' THEN NULL ELSE r.reserved_part END,
-                    chain_head = reimage.event_hash(o.chain_head, r.machine_id, @now, o.time_zone, @actor, @origin, 'transition',
-                        t.from_state, t.state, t.step, t.detail)
-                FROM t JOIN old o ON o.machine_id = t.machine_id
-                WHERE r.machine_id = t.machine_id AND r.version = t.expected_version
-                RETURNING r.machine_id, r.chain_head),
-            recorded AS (
-                INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, from_state, to_state, step, detail, prev_hash, hash)
-                SELECT t.machine_id, @now, o.time_zone, @actor, @origin, 'transition', t.from_state, t.state, t.step, t.detail, o.chain_head, mv.chain_head
-                FROM moved mv JOIN t ON t.machine_id = mv.machine_id JOIN old o ON o.machine_id = mv.machine_id
-                RETURNING machine_id)
-            SELECT e.machine_id, o.site_id, o.reserved_part FROM recorded e JOIN old o ON o.machine_id = e.machine_id
+            held AS (
+                SELECT r.machine_id, r.reserved_part, m.site_id
+                FROM t JOIN reimage.recoveries r ON r.machine_id = t.machine_id JOIN reimage.machines m ON m.id = r.machine_id),
+            {AuditChain.Append("t",
+                set: """
+                    state = e.state, step = e.step, attempt = e.attempt, wave_id = e.wave_id, failure_reason = e.reason,
+                    failures = r.failures + CASE WHEN e.state IN ('Failed', 'Quarantined') THEN 1 ELSE 0 END,
+                    step_started_at = CASE WHEN e.step IS NULL THEN NULL ELSE @now END,
+                    state_changed_at = @now,
+                    technician_id = CASE WHEN e.state = 'InProgress' AND e.step = ANY(@handsOn) THEN r.technician_id END,
+                    reserved_part = CASE WHEN e.reserve_part IS NOT NULL THEN e.reserve_part
+                                         WHEN e.consume_part OR e.state <> 'InProgress' THEN NULL ELSE r.reserved_part END,
+                    """,
+                guard: "r.version = e.expected_version")}
+            SELECT a.machine_id, h.site_id, h.reserved_part FROM appended a JOIN held h ON h.machine_id = a.machine_id
             """, connection, transaction);
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("actor", actor.Name);
@@ -212,26 +203,13 @@ public sealed class TransitionWriter(TimeProvider clock)
         }
 
         await using var command = new NpgsqlCommand(
-            """
+            $"""
             WITH a AS (
-                SELECT * FROM unnest(@ids, @versions, @technicians, @details) AS a(machine_id, expected_version, technician_id, detail)),
-            old AS (
-                SELECT r.machine_id, r.chain_head, r.state, r.step, s.time_zone
-                FROM a JOIN reimage.recoveries r ON r.machine_id = a.machine_id
-                JOIN reimage.machines m ON m.id = r.machine_id
-                JOIN reimage.sites s ON s.id = m.site_id),
-            moved AS (
-                UPDATE reimage.recoveries r
-                SET technician_id = a.technician_id, version = r.version + 1,
-                    chain_head = reimage.event_hash(o.chain_head, r.machine_id, @now, o.time_zone, @actor, @origin, 'assignment',
-                        o.state, o.state, o.step, a.detail)
-                FROM a JOIN old o ON o.machine_id = a.machine_id
-                WHERE r.machine_id = a.machine_id AND r.version = a.expected_version
-                RETURNING r.machine_id, r.chain_head)
-            INSERT INTO reimage.machine_events (machine_id, occurred_at, time_zone, actor, origin, kind, from_state, to_state, step, detail, prev_hash, hash)
-            SELECT a.machine_id, @now, o.time_zone, @actor, @origin, 'assignment', o.state, o.state, o.step, a.detail, o.chain_head, mv.chain_head
-            FROM moved mv JOIN a ON a.machine_id = mv.machine_id JOIN old o ON o.machine_id = mv.machine_id
-            RETURNING machine_id
+                SELECT a.*, 'assignment' AS kind, r.state AS from_state, r.state AS to_state, r.step, NULL::text AS time_zone
+                FROM unnest(@ids, @versions, @technicians, @details) AS a(machine_id, expected_version, technician_id, detail)
+                JOIN reimage.recoveries r ON r.machine_id = a.machine_id),
+            {AuditChain.Append("a", set: "technician_id = e.technician_id,", guard: "r.version = e.expected_version")}
+            SELECT machine_id FROM appended
             """, connection, transaction);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         command.Parameters.AddWithValue("actor", actor.Name);

@@ -141,8 +141,8 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                var c = Recovery.ColumnCount;
-                candidates.Add((Recovery.Read(reader), reader.GetFieldValue<DateTimeOffset>(c), reader.GetGuid(c + 1), reader.GetString(c + 2)));
+                candidates.Add((Recovery.Read(reader), reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("step_started_at")),
+                    reader.GetGuid(reader.GetOrdinal("site_id")), reader.GetString(reader.GetOrdinal("time_zone"))));
             }
         }
 
@@ -208,7 +208,8 @@ public sealed class WorkflowPump(NpgsqlDataSource db, TransitionWriter writer, I
         await using var reader = await select.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            found[reader.GetGuid(0)] = Recovery.Read(reader);
+            var recovery = Recovery.Read(reader);
+            found[recovery.MachineId] = recovery;
         }
 
         return found;

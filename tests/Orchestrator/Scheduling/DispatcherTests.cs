@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using Moq;
 using Npgsql;
 using Reimage.Orchestrator.Audit;
+using Reimage.Orchestrator.Evidence;
 using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
@@ -106,10 +107,10 @@ public sealed class DispatcherTests(PostgresFixture postgres)
         Assert.Equal(ana.Id, await ScalarAsync<Guid>(db, $"SELECT technician_id FROM reimage.recoveries WHERE step = 'ManualBoot' AND machine_id = '{machine}'"));
         Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM reimage.agent_commands"));
 
-        var steps = new HandsOnSteps(db, new TransitionWriter(TimeProvider.System), Kick(), TimeProvider.System);
+        var steps = new HandsOnSteps(db, new TransitionWriter(TimeProvider.System), new Custody(db, TimeProvider.System), Kick(), TimeProvider.System);
         var result = await steps.CompleteAsync(machine, Step.ManualBoot, new HandsOnCompletion("Ana"), "boot-1", Ct);
 
-        Assert.Equal(200, result.StatusCode);
+        Assert.Equal(HandsOnOutcome.Completed, result.Outcome);
         Assert.Equal("Imaging", await ScalarAsync<string>(db, $"SELECT step FROM reimage.recoveries WHERE machine_id = '{machine}'"));
         Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE technician_id IS NOT NULL"));
     }
@@ -124,7 +125,7 @@ public sealed class DispatcherTests(PostgresFixture postgres)
         var machines = await TestFleet.AddMachinesAsync(db, site, 2, path: RecoveryPath.DriveReplacement, diskType: "NVMe-512");
         await TestFleet.LaunchWaveAsync(db, "Fit", machines);
         await TestFleet.Dispatcher(db).DispatchAsync(Ct);
-        var steps = new HandsOnSteps(db, new TransitionWriter(TimeProvider.System), Kick(), TimeProvider.System);
+        var steps = new HandsOnSteps(db, new TransitionWriter(TimeProvider.System), new Custody(db, TimeProvider.System), Kick(), TimeProvider.System);
 
         await steps.CompleteAsync(machines[0], Step.RemoveDrive, new HandsOnCompletion("Ana", "OLD-1", EvidenceBagId: "EB-1", SealId: "S-1"), "k1", Ct);
         await steps.CompleteAsync(machines[0], Step.InstallDrive, new HandsOnCompletion("Ana", NewDriveSerial: "NEW-1"), "k2", Ct);

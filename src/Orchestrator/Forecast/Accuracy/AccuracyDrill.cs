@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Reimage.Orchestrator.Agents;
+using Reimage.Orchestrator.Evidence;
 using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
@@ -70,7 +71,7 @@ public static class AccuracyDrill
         // The forecast's runs use seeds 1…runs; the world's dice are far past them.
         var dice = DiceOffset + seed;
         var world = new DrillWorld(db, clock, plan, Slower(plan.Durations, settings.WorldSlowdown), dice,
-            new AgentCommandQueue(db, clock), new HandsOnSteps(db, writer, kick, clock), new TechnicianWork(db, writer, kick), new Stockroom(db, kick, clock));
+            new AgentCommandQueue(db, clock), new HandsOnSteps(db, writer, new Custody(db, clock), kick, clock), new TechnicianWork(db, writer, kick), new Stockroom(db, kick, clock));
         await world.StartAsync(ct);
 
         var giveUp = clock.Now + settings.Horizon;

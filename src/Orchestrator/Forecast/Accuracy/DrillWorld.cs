@@ -217,13 +217,13 @@ internal sealed class DrillWorld(
             var result = await checkOffs.CompleteAsync(machine, step,
                 new HandsOnCompletion(hand.Id.ToString(), RemovedDriveSerial: serial, EvidenceBagId: $"BAG-{serial}", SealId: $"SEAL-{serial}", NewDriveSerial: $"NEW-{serial}"),
                 $"drill-{machine:N}-{step}", ct);
-            if (result.StatusCode == 409)
+            if (result.Outcome == HandsOnOutcome.NotAtStep)
             {
                 RefusedCheckOffs++;
             }
-            else if (result.StatusCode != 200)
+            else if (!result.Succeeded)
             {
-                throw new InvalidOperationException($"The engine refused a drill technician's check-off of {step}: {result.Json}");
+                throw new InvalidOperationException($"The engine refused a drill technician's check-off of {step}: {result.Outcome} {result.Refusal}");
             }
         }
 

@@ -1108,15 +1108,17 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("machine_id");
 
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
                     b.Property<string>("Response")
                         .IsRequired()
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)")
                         .HasColumnName("response");
-
-                    b.Property<int>("StatusCode")
-                        .HasColumnType("integer")
-                        .HasColumnName("status_code");
 
                     b.Property<string>("Step")
                         .IsRequired()
