@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Reimage.Orchestrator.Forecast;
 
-namespace Reimage.Orchestrator.Forecast;
+namespace Reimage.Bench.Forecast;
 
 /// <summary>How one reference scenario fares against its physical lower bound, with the live policy and with the FIFO baseline.</summary>
 /// <param name="LiveP1">Live median makespan ÷ lower bound (1 is as fast as physics allows).</param>
