@@ -22,7 +22,7 @@ public sealed record ForecastBenchmarkResult(
 /// Measures the forecast: one simulation run of a maersk-like plan grown to <c>machines</c> (median of five, each
 /// including the plan's compilation), the full forecast of that plan (<c>runs</c> seeded runs over all cores, plus the
 /// lower bound), and P1 = median makespan ÷ physical lower bound for each reference scenario, with the FIFO baseline
-/// beside it. Writes one JSON line per benchmark. A CLI verb is the integrator's to wire.
+/// beside it. Writes one JSON line per benchmark (verb <c>bench-forecast</c>).
 /// </summary>
 public static class ForecastBenchmark
 {
