@@ -2,7 +2,7 @@
 # Reimage's one entry point for developers and CI.
 #   ./build.sh test    install what the tests need (PostgreSQL server binaries, Chromium), run every test,
 #                      and print one line: "N passed, N failed, N skipped" (from the TRX results)
-#   ./build.sh bench   the import benchmark (100,000 rows; see docs/benchmarks.md)
+#   ./build.sh bench   the benchmark suite of bench/Reimage.Bench (import, drill, grid, forecast, accuracy; see docs/benchmarks.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -58,7 +58,7 @@ case "${1:-test}" in
   bench)
     ensure_postgres
     # The whole suite (B1 import, B3/B4/B8 drill, B6 grid, forecast and P1, forecast accuracy drills); one JSON line per benchmark.
-    dotnet run -c Release --project src/Dashboard -- bench
+    dotnet run -c Release --project bench/Reimage.Bench -- bench
     ;;
   *)
     echo "usage: ./build.sh [test|bench]" >&2

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Reimage.Orchestrator.Infrastructure;
 using Npgsql;
 using Reimage.Orchestrator.Workflow;
 
@@ -43,19 +41,5 @@ public static class ImportCommands
             await output.WriteAsync(report.ToText());
             return report.Imported ? 0 : 1;
         }
-    }
-
-    /// <summary>
-    /// Times imports of a generated <paramref name="rows"/>-row file into an empty fleet against a raw binary COPY of
-    /// the same rows. Runs in a throwaway database created next to the configured one and dropped afterwards, so
-    /// it never touches a real fleet. The last line printed is a JSON summary.
-    /// </summary>
-    public static Task<int> BenchmarkAsync(IServiceProvider services, int rows, int repetitions, TextWriter output, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        // The data source hides its password, so the throwaway database's connection string is built from configuration.
-        var connectionString = services.GetRequiredService<IConfiguration>().GetConnectionString(Storage.ConnectionStringName)
-            ?? throw new InvalidOperationException($"No connection string '{Storage.ConnectionStringName}': call AddReimageStorage first.");
-        return ImportBenchmark.RunAsync(connectionString, services.GetRequiredService<TimeProvider>(), rows, repetitions, output, ct);
     }
 }

@@ -2,11 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using Reimage.Bench.Import;
+using Reimage.Bench.Infrastructure;
+using Reimage.Dashboard.Fleet;
 using Reimage.Orchestrator.Import;
-using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Dashboard.Fleet;
+namespace Reimage.Bench.Fleet;
 
 /// <summary>
 /// B6: the fleet grid's page query at 100,000 machines — the query the lead's grid runs on every scroll and filter —

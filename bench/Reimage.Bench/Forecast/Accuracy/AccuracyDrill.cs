@@ -3,11 +3,12 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Reimage.Orchestrator.Agents;
 using Reimage.Orchestrator.Evidence;
+using Reimage.Orchestrator.Forecast;
 using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Orchestrator.Forecast.Accuracy;
+namespace Reimage.Bench.Forecast.Accuracy;
 
 public sealed record DrillSettings
 {

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Npgsql;
-using Reimage.Orchestrator.Forecast.Accuracy;
+using Reimage.Bench.Forecast.Accuracy;
 using Reimage.Tests;
 
-namespace Reimage.Orchestrator.Tests.Forecast;
+namespace Reimage.Bench.Tests.Forecast.Accuracy;
 
 /// <summary>
 /// Issue 6's accuracy drills: the simulated fleet through the real engine (pump job, dispatcher, transition writer,

@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Reimage.Orchestrator.Infrastructure;
 
-namespace Reimage.Orchestrator.Infrastructure;
+namespace Reimage.Bench.Infrastructure;
 
 /// <summary>
 /// A migrated database beside the configured one, for benchmarks and drills that must never touch the real fleet.

@@ -2,7 +2,7 @@ using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
 
-namespace Reimage.Orchestrator.Forecast.Accuracy;
+namespace Reimage.Bench.Forecast.Accuracy;
 
 /// <summary>
 /// The drill's clock: it stands still while the engine works and jumps to the next thing that happens in the world.
@@ -21,7 +21,7 @@ internal sealed class DrillClock(DateTimeOffset start) : TimeProvider
 
 /// <summary>
 /// Hangfire's place in the drill. Hangfire schedules in wall-clock time, which the drill does not have; so the drill
-/// runs <see cref="Workflow.WorkflowPumpJob"/> itself after every instant in which something happened (what a kick
+/// runs <see cref="Orchestrator.Workflow.WorkflowPumpJob"/> itself after every instant in which something happened (what a kick
 /// asks for, with no pickup delay), and the kicks the engine sends go here and are dropped.
 /// </summary>
 internal sealed class DrillJobs : IBackgroundJobClient

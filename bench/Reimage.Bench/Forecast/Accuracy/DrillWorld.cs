@@ -1,11 +1,12 @@
 using Npgsql;
 using Reimage.Orchestrator.Agents;
+using Reimage.Orchestrator.Forecast;
 using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Orchestrator.Forecast.Accuracy;
+namespace Reimage.Bench.Forecast.Accuracy;
 
 /// <summary>
 /// Everything outside the engine during a drill: site agents that take the engine's commands from the real command

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
-using Reimage.Orchestrator.Infrastructure;
+using Reimage.Bench.Infrastructure;
 
-namespace Reimage.Orchestrator.Forecast.Accuracy;
+namespace Reimage.Bench.Forecast.Accuracy;
 
 /// <summary>
 /// The accuracy drills as a benchmark (<c>bench-accuracy</c>): seeds 1…drills, each in its own throwaway database beside

@@ -5,10 +5,12 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
+using Reimage.Bench.Infrastructure;
+using Reimage.Orchestrator.Import;
 using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Orchestrator.Import;
+namespace Reimage.Bench.Import;
 
 /// <summary>Measures the import end to end (bytes → committed) against the floor of a raw binary COPY of the same rows.</summary>
 public static class ImportBenchmark

@@ -3,9 +3,13 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Reimage.Agents;
 using Reimage.Agents.Simulation;
+using Reimage.Bench.Infrastructure;
 using Reimage.Dashboard.Agents;
 using Reimage.Orchestrator.Agents;
 using Reimage.Orchestrator.Import;
@@ -13,7 +17,7 @@ using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Dashboard.Drills;
+namespace Reimage.Bench.Drills;
 
 /// <summary>
 /// The drill benchmark: N simulated machines driven from launch to Restored through the real engine (Hangfire on

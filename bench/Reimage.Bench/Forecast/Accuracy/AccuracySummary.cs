@@ -1,4 +1,4 @@
-namespace Reimage.Orchestrator.Forecast.Accuracy;
+namespace Reimage.Bench.Forecast.Accuracy;
 
 /// <summary>
 /// The accuracy figures over a set of seeded drills, against the targets: the forecast median within 10 % of

@@ -7,7 +7,7 @@ using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Orchestrator.Forecast.Accuracy;
+namespace Reimage.Bench.Forecast.Accuracy;
 
 /// <summary>
 /// The plan the accuracy drills recover: three sites in three time zones with day, evening and night rosters (one

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Reimage.Dashboard.Drills;
+using Reimage.Bench.Drills;
 using Reimage.Tests;
 
-namespace Reimage.Dashboard.Tests.Workflow;
+namespace Reimage.Bench.Tests.Drills;
 
 /// <summary>The drill benchmark itself keeps working (its figures are recorded in docs/benchmarks.md, not asserted here).</summary>
 [Collection("Hangfire")]

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Reimage.Orchestrator.Import;
+using Reimage.Bench.Import;
 using Reimage.Tests;
 
-namespace Reimage.Orchestrator.Tests.Import;
+namespace Reimage.Bench.Tests.Import;
 
 /// <summary>The benchmark command itself keeps working (its figures are recorded in docs/benchmarks.md, not asserted here).</summary>
 public sealed class ImportBenchmarkTests(PostgresFixture postgres)

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Reimage.Orchestrator.Forecast;
 
-namespace Reimage.Orchestrator.Forecast;
+namespace Reimage.Bench.Forecast;
 
 /// <summary>How one reference scenario fares against its physical lower bound, with the live policy and with the FIFO baseline.</summary>
 /// <param name="LiveP1">Live median makespan ÷ lower bound (1 is as fast as physics allows).</param>
@@ -21,7 +22,7 @@ public sealed record ForecastBenchmarkResult(
 /// Measures the forecast: one simulation run of a maersk-like plan grown to <c>machines</c> (median of five, each
 /// including the plan's compilation), the full forecast of that plan (<c>runs</c> seeded runs over all cores, plus the
 /// lower bound), and P1 = median makespan ÷ physical lower bound for each reference scenario, with the FIFO baseline
-/// beside it. Writes one JSON line per benchmark. A CLI verb is the integrator's to wire.
+/// beside it. Writes one JSON line per benchmark (verb <c>bench-forecast</c>).
 /// </summary>
 public static class ForecastBenchmark
 {

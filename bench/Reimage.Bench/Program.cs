@@ -1,0 +1,3 @@
+using Reimage.Bench;
+
+return await CommandLine.RunAsync(args);

@@ -1,0 +1,1 @@
+[assembly: AssemblyFixture(typeof(Reimage.Tests.PostgresFixture))]
