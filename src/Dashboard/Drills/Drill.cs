@@ -4,8 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Hangfire;
 using Npgsql;
-using Reimage.Agents;
-using Reimage.Agents.Simulation;
+using Reimage.Agents.Protocol;
+using Reimage.Agents.Protocol.Simulation;
 using Reimage.Dashboard.Agents;
 using Reimage.Orchestrator.Agents;
 using Reimage.Orchestrator.Import;
@@ -147,7 +147,7 @@ public static class Drill
         foreach (var command in leased)
         {
             var watch = Stopwatch.StartNew();
-            await queue.CompleteAsync(site, [new CommandOutcome(command.Id, true, "woken")], ct);
+            await queue.CompleteAsync(site, [new CommandResult(command.Id, true, "woken")], ct);
             kick.Kick();
             while (true)
             {

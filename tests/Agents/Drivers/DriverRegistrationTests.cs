@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Reimage.Agents.Drivers;
 using Reimage.Agents.Protocol;
 
@@ -24,7 +25,7 @@ public sealed class DriverRegistrationTests
         builder.Configuration["Agent:WakeOnLan:Repeats"] = "1";
         builder.Configuration["Agent:Redfish:PasswordFile"] = secret;
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.AddAgentDrivers(new AgentSettings { Driver = "real" });
+        builder.AddAgentDrivers();
         using var host = builder.Build();
         var driver = host.Services.GetRequiredService<IMachineDriver>();
 
@@ -38,10 +39,10 @@ public sealed class DriverRegistrationTests
         Assert.False(verified.Succeeded);
         Assert.StartsWith(OperatingSystem.IsWindows() ? "" : "CIM verification requires a Windows agent", verified.Detail, StringComparison.Ordinal);
         Assert.Equal("this agent has no driver for 'format-c'", unknown.Detail);
-        Assert.Equal("bmc-secret", builder.Configuration["Agent:Redfish:Password"]);
+        Assert.Equal("bmc-secret", host.Services.GetRequiredService<IOptions<RedfishOptions>>().Value.Password);
         File.Delete(secret);
     }
 
-    private static AgentCommand Command(string kind) =>
-        new(Guid.NewGuid(), Guid.NewGuid(), kind, 1, "PC0001", ["02:00:00:00:00:01"], "10.0.0.1", null);
+    private static LeasedCommand Command(string kind) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), kind, "AnyStep", 1, "PC0001", ["02:00:00:00:00:01"], "10.0.0.1", null);
 }

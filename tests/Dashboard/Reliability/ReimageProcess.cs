@@ -23,7 +23,7 @@ internal static class ReimageProcess
         info.Environment["ConnectionStrings__Reimage"] = connectionString;
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Reimage__Demo__Speed"] = "900";        // a 25-minute imaging run takes under 2 s
-        info.Environment["Reimage__Demo__LeaseSeconds"] = "3";   // a killed agent's commands come back quickly
+        info.Environment["Reimage__Agents__Lease"] = "00:00:03"; // a killed agent's commands come back quickly
         info.Environment["Reimage__Workflow__RetryBackoff"] = "00:00:00";
         return Launch(info, environment ?? new Dictionary<string, string>(), log);
     }
