@@ -8,24 +8,27 @@ builder.Services.AddWindowsService(o => o.ServiceName = "ReimageAgent");
 builder.AddAgentService();
 builder.AddAgentDrivers();
 
+using var host = builder.Build();
 try
 {
-    await builder.Build().RunAsync();
+    // Every section's checks at once, before the service and its drivers are built from them: one start names every bad key.
+    host.Services.GetService<IStartupValidator>()?.Validate();
 }
 catch (Exception e) when (BadConfiguration(e) is { Count: > 0 } problems)
 {
-    // Needs a person, not a restart: the service managers are told not to restart on this code.
-    foreach (var problem in problems)
+    var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Reimage.Agents");
+    foreach (var problem in problems.Distinct())
     {
-        Console.Error.WriteLine(problem);
+        logger.LogCritical("Bad configuration: {Problem}", problem);
     }
 
-    return ExitCodes.BadConfiguration;
+    return ExitCodes.BadConfiguration; // needs a person, not a restart: the service managers are told not to restart on it
 }
 
+await host.RunAsync();
 return Environment.ExitCode;
 
-// The start-up check throws one OptionsValidationException, or an AggregateException of several (one per section).
+// The check throws one OptionsValidationException, or an AggregateException of several (one per section).
 static List<string> BadConfiguration(Exception e) => e switch
 {
     OptionsValidationException invalid => [.. invalid.Failures],

@@ -36,7 +36,7 @@ public static class DriverRegistration
             .Validate(o => o.RepeatGap >= TimeSpan.Zero, "Agent:WakeOnLan:RepeatGap must not be negative.")
             .ValidateOnStart();
         builder.Services.AddOptions<RedfishOptions>().BindConfiguration(RedfishOptions.Section)
-            .PostConfigure<IOptions<AgentSettings>>((o, agent) => o.Password = Secret<RedfishOptions>(agent.Value, RedfishOptions.Section, o.PasswordFile) ?? o.Password)
+            .PostConfigure(o => o.Password = Secret<RedfishOptions>(RedfishOptions.Section, o.PasswordFile) ?? o.Password)
             .Validate(o => o.PowerOffTimeout > TimeSpan.Zero, "Agent:Redfish:PowerOffTimeout must be positive.")
             .Validate(o => o.PowerPollInterval > TimeSpan.Zero, "Agent:Redfish:PowerPollInterval must be positive.")
             .Validate(o => o.LogoutTimeout > TimeSpan.Zero, "Agent:Redfish:LogoutTimeout must be positive.")
@@ -44,7 +44,7 @@ public static class DriverRegistration
                 "Agent:Redfish:TrustedCertificates must list SHA-256 thumbprints (64 hex digits, no separators).")
             .ValidateOnStart();
         builder.Services.AddOptions<CimVerificationOptions>().BindConfiguration(CimVerificationOptions.Section)
-            .PostConfigure<IOptions<AgentSettings>>((o, agent) => o.Password = Secret<CimVerificationOptions>(agent.Value, CimVerificationOptions.Section, o.PasswordFile) ?? o.Password)
+            .PostConfigure(o => o.Password = Secret<CimVerificationOptions>(CimVerificationOptions.Section, o.PasswordFile) ?? o.Password)
             .Validate(o => o.Port is >= 0 and <= IPEndPoint.MaxPort, "Agent:Cim:Port must be 0 (the WS-Man default) or a TCP port.")
             .Validate(o => o.Timeout > TimeSpan.Zero, "Agent:Cim:Timeout must be positive.")
             .ValidateOnStart();
@@ -81,13 +81,10 @@ public static class DriverRegistration
         [CimVerifier.Kind] = new CimVerifier(sp.GetRequiredService<IOptions<CimVerificationOptions>>().Value, sp.GetRequiredService<ILogger<CimVerifier>>()),
     });
 
-    /// <summary>
-    /// The password in <paramref name="file"/>, when one is named and the real drivers run (the simulated fleet needs no
-    /// secrets). A file that cannot be read fails the start-up check, naming the key.
-    /// </summary>
-    private static string? Secret<TOptions>(AgentSettings agent, string section, string? file)
+    /// <summary>The password in <paramref name="file"/>, when one is named; a file that cannot be read fails the start-up check, naming the key.</summary>
+    private static string? Secret<TOptions>(string section, string? file)
     {
-        if (agent.Simulated || string.IsNullOrEmpty(file))
+        if (string.IsNullOrEmpty(file))
         {
             return null;
         }

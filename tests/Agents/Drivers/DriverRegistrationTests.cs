@@ -43,6 +43,25 @@ public sealed class DriverRegistrationTests
         File.Delete(secret);
     }
 
+    [Theory]
+    [InlineData("Agent:Redfish:PasswordFile", "/nonexistent/redfish-password", "Agent:Redfish:PasswordFile")]
+    [InlineData("Agent:Cim:PasswordFile", "/nonexistent/cim-password", "Agent:Cim:PasswordFile")]
+    [InlineData("Agent:Redfish:TrustedCertificates:0", "AB:CD:EF", "Agent:Redfish:TrustedCertificates")]
+    [InlineData("Agent:WakeOnLan:BroadcastAddress", "broadcast.example", "Agent:WakeOnLan:BroadcastAddress")]
+    [InlineData("Agent:WakeOnLan:Port", "70000", "Agent:WakeOnLan:Port")]
+    [InlineData("Agent:Cim:Timeout", "00:00:00", "Agent:Cim:Timeout")]
+    public void StartUpCheck_WithABadDriverSetting_FailsNamingItsKey(string name, string value, string key)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration[name] = value;
+        builder.AddAgentDrivers();
+        using var host = builder.Build();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(failure.Failures, f => f.StartsWith(key, StringComparison.Ordinal));
+    }
+
     private static LeasedCommand Command(string kind) =>
         new(Guid.NewGuid(), Guid.NewGuid(), kind, "AnyStep", 1, "PC0001", ["02:00:00:00:00:01"], "10.0.0.1", null);
 }

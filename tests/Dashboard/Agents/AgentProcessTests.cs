@@ -99,6 +99,29 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         Assert.True((await AuditVerifier.VerifyAsync(db, Ct)).Intact);
     }
 
+    [Fact]
+    public async Task AgentProcess_WithBadConfiguration_ExitsWithCode3_NamingEveryBadKey()
+    {
+        var log = new List<string>();
+        await using var agent = ReimageProcess.StartAgent(new Dictionary<string, string>
+        {
+            ["Agent__Server"] = "http://reimage.example", // plain http without Agent__AllowInsecureHttp
+            ["Agent__WakeOnLan__Port"] = "0",
+            ["Agent__DataDirectory"] = Path.Combine(_root, "data"),
+        }, log);
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        patience.CancelAfter(TimeSpan.FromMinutes(1));
+
+        await agent.WaitForExitAsync(patience.Token);
+
+        Assert.Equal(3, agent.ExitCode); // bad configuration: the service managers do not restart it
+        lock (log)
+        {
+            Assert.Contains(log, l => l.Contains("Agent:Server", StringComparison.Ordinal));
+            Assert.Contains(log, l => l.Contains("Agent:WakeOnLan:Port", StringComparison.Ordinal));
+        }
+    }
+
     private Dictionary<string, string> AgentEnvironment(int port, string token, double speed = 600) => new()
     {
         ["Agent__Server"] = $"http://127.0.0.1:{port}",

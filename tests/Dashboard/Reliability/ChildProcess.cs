@@ -26,6 +26,11 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Waits for the process to exit by itself (output read to the end); <paramref name="ct"/> ends the wait, not the process.</summary>
+    public Task WaitForExitAsync(CancellationToken ct) => _process.WaitForExitAsync(ct);
+
     /// <summary>Starts <paramref name="info"/> with its output and errors collected in <paramref name="log"/>.</summary>
     public static ChildProcess Start(ProcessStartInfo info, List<string> log)
     {
