@@ -272,6 +272,6 @@ fi
 sleep 2
 if [[ $(systemctl show -p ActiveState --value "$UNIT") != active ]]; then
     journalctl -u "$UNIT" -n 20 --no-pager 2>/dev/null || true
-    die "$UNIT is not running (log above; exit code 2 = not enrolled, 3 = bad server address, 4 = credential revoked: re-run with a new --token)"
+    die "$UNIT is not running (log above; exit code 2 = not enrolled, 3 = bad configuration (the log names the key), 4 = credential revoked: re-run with a new --token)"
 fi
 note "reimage-agent is running. Logs: journalctl -u $UNIT -f"

@@ -334,6 +334,6 @@ if ($agent.Contains('EnrolmentToken') -and $agent['EnrolmentToken']) {
 Start-Sleep -Seconds 2
 $state = (Get-Service -Name $ServiceName).Status
 if ($state -ne 'Running') {
-    throw "$ServiceName is $state (Event Viewer > Application, source Reimage.Agents; exit code 2 = not enrolled, 3 = bad server address, 4 = credential revoked: re-run with a new -Token)"
+    throw "$ServiceName is $state (Event Viewer > Application, source Reimage.Agents; exit code 2 = not enrolled, 3 = bad configuration (the log names the key), 4 = credential revoked: re-run with a new -Token)"
 }
 Write-Step "$ServiceName is running."

@@ -5,6 +5,9 @@ public sealed class AgentSettings
 {
     public const string Section = "Agent";
 
+    /// <summary><see cref="Driver"/> values.</summary>
+    public const string RealDriver = "real", SimulatedDriver = "simulated";
+
     /// <summary>The Reimage server's base URL. HTTPS, unless <see cref="AllowInsecureHttp"/> (loopback tests only).</summary>
     public Uri? Server { get; set; }
 
@@ -19,7 +22,7 @@ public sealed class AgentSettings
         : "/var/lib/reimage-agent";
 
     /// <summary><c>real</c> (Wake-on-LAN, Redfish, CIM) or <c>simulated</c> (the simulated fleet, for drills and tests).</summary>
-    public string Driver { get; set; } = "real";
+    public string Driver { get; set; } = RealDriver;
 
     public bool AllowInsecureHttp { get; set; }
 
@@ -37,6 +40,8 @@ public sealed class AgentSettings
 
     /// <summary>Whether the simulated fleet fails now and then (its configured rates), or never (for exact drills).</summary>
     public bool SimulationFailures { get; set; } = true;
+
+    public bool Simulated => Driver == SimulatedDriver;
 }
 
 /// <summary>Exit codes the service manager and the install scripts rely on.</summary>

@@ -1,33 +1,38 @@
+using Microsoft.Extensions.Options;
 using Reimage.Agents;
-using Reimage.Agents.Protocol;
 using Reimage.Agents.Drivers;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddSystemd();
 builder.Services.AddWindowsService(o => o.ServiceName = "ReimageAgent");
+builder.AddAgentService();
+builder.AddAgentDrivers();
 
-var settings = builder.Configuration.GetSection(AgentSettings.Section).Get<AgentSettings>() ?? new AgentSettings();
-if (settings.Server is null || !(settings.Server.Scheme == Uri.UriSchemeHttps || (settings.AllowInsecureHttp && settings.Server.Scheme == Uri.UriSchemeHttp)))
+using var host = builder.Build();
+try
 {
-    Console.Error.WriteLine("Agent__Server must be the Reimage server's https:// address (plain http only with Agent__AllowInsecureHttp=true, for loopback tests).");
-    return ExitCodes.BadConfiguration;
+    // Every section's checks at once, before the service and its drivers are built from them: one start names every bad key.
+    host.Services.GetService<IStartupValidator>()?.Validate();
+}
+catch (Exception e) when (BadConfiguration(e) is { Count: > 0 } problems)
+{
+    var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Reimage.Agents");
+    foreach (var problem in problems.Distinct())
+    {
+        logger.LogCritical("Bad configuration: {Problem}", problem);
+    }
+
+    return ExitCodes.BadConfiguration; // needs a person, not a restart: the service managers are told not to restart on it
 }
 
-builder.Services.AddSingleton(settings);
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddHttpClient(AgentService.HttpClientName, c =>
-{
-    c.BaseAddress = new Uri(settings.Server.ToString().TrimEnd('/') + "/");
-    c.Timeout = settings.LongPoll + TimeSpan.FromSeconds(30);
-});
-builder.Services.AddSingleton(new SiteAgentOptions
-{
-    MaxInFlight = settings.MaxInFlight,
-    // On a real site imaging completes by phone-home from the task sequence; the simulated fleet does it itself.
-    DeferredKinds = settings.Driver == "simulated" ? new HashSet<string>() : new HashSet<string> { "await-imaging" },
-});
-builder.AddAgentDrivers(settings);
-builder.Services.AddHostedService<AgentService>();
-
-await builder.Build().RunAsync();
+await host.RunAsync();
 return Environment.ExitCode;
+
+// The check throws one OptionsValidationException, or an AggregateException of several (one per section).
+static List<string> BadConfiguration(Exception e) => e switch
+{
+    OptionsValidationException invalid => [.. invalid.Failures],
+    AggregateException several when several.InnerExceptions.All(i => i is OptionsValidationException) =>
+        [.. several.InnerExceptions.Cast<OptionsValidationException>().SelectMany(i => i.Failures)],
+    _ => [],
+};

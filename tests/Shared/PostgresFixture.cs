@@ -20,21 +20,30 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _cluster = LocalPostgres.Start(Path.Combine(_root, "pg"));
-        await using var admin = NpgsqlDataSource.Create(Cluster.ConnectionString());
-        await using (var create = admin.CreateCommand($"CREATE DATABASE {Template}"))
+        try
         {
-            await create.ExecuteNonQueryAsync();
-        }
+            await using var admin = NpgsqlDataSource.Create(Cluster.ConnectionString());
+            await using (var create = admin.CreateCommand($"CREATE DATABASE {Template}"))
+            {
+                await create.ExecuteNonQueryAsync();
+            }
 
-        await using (var template = NpgsqlDataSource.Create(Cluster.ConnectionString(Template)))
+            await using (var template = NpgsqlDataSource.Create(Cluster.ConnectionString(Template)))
+            {
+                var options = new DbContextOptionsBuilder<ReimageDbContext>();
+                Storage.Configure(options, template);
+                await using var context = new ReimageDbContext(options.Options);
+                await context.Database.MigrateAsync();
+            }
+
+            NpgsqlConnection.ClearAllPools();
+        }
+        catch
         {
-            var options = new DbContextOptionsBuilder<ReimageDbContext>();
-            Storage.Configure(options, template);
-            await using var context = new ReimageDbContext(options.Options);
-            await context.Database.MigrateAsync();
+            // A fixture that fails to start may never be disposed: its server must not outlive the test run.
+            _cluster.Stop();
+            throw;
         }
-
-        NpgsqlConnection.ClearAllPools();
     }
 
     /// <summary>A fresh, migrated database owned by the calling test; returns its connection string.</summary>

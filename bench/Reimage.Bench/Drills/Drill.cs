@@ -7,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Reimage.Agents;
-using Reimage.Agents.Simulation;
+using Reimage.Agents.Protocol;
+using Reimage.Agents.Protocol.Simulation;
 using Reimage.Bench.Infrastructure;
 using Reimage.Dashboard.Agents;
 using Reimage.Orchestrator.Agents;
@@ -151,7 +151,7 @@ public static class Drill
         foreach (var command in leased)
         {
             var watch = Stopwatch.StartNew();
-            await queue.CompleteAsync(site, [new CommandOutcome(command.Id, true, "woken")], ct);
+            await queue.CompleteAsync(site, [new CommandResult(command.Id, true, "woken")], ct);
             kick.Kick();
             while (true)
             {

@@ -2,7 +2,7 @@ namespace Reimage.Agents.Drivers;
 
 /// <summary>
 /// What a freshly imaged machine must look like, and how to reach it over WS-Man. Configuration section
-/// <c>Agent:Verification</c>, loaded from the agent's protected local configuration: credentials never travel in a
+/// <c>Agent:Cim</c>, loaded from the agent's protected local configuration: credentials never travel in a
 /// command.
 /// </summary>
 /// <remarks>
@@ -16,7 +16,11 @@ public sealed class CimVerificationOptions
     /// <summary><c>DOMAIN\user</c>, <c>user@domain</c> or a local account; empty uses the agent service's own identity.</summary>
     public string Username { get; init; } = "";
 
-    public string Password { get; init; } = "";
+    /// <summary>Set from <see cref="PasswordFile"/> at start when that names a file.</summary>
+    public string Password { get; set; } = "";
+
+    /// <summary>A file holding the password (a DPAPI-protected <c>.dpapi</c> file on Windows).</summary>
+    public string? PasswordFile { get; init; }
 
     /// <summary>WS-Man over HTTPS (5986): Kerberos may not be trusted yet on a rebuilt network, so the channel must be.</summary>
     public bool UseSsl { get; init; } = true;

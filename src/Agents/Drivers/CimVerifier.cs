@@ -16,7 +16,7 @@ public sealed class CimVerifier(CimVerificationOptions options, ILogger<CimVerif
     /// <summary>How a non-Windows agent's refusal starts, so the server and the technician can tell it from a failed check.</summary>
     public const string RequiresWindows = "CIM verification requires a Windows agent";
 
-    public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken ct)
+    public async Task<CommandResult> ExecuteAsync(LeasedCommand command, CancellationToken ct)
     {
         if (command.Kind != Kind)
         {
@@ -56,7 +56,7 @@ public sealed class CimVerifier(CimVerificationOptions options, ILogger<CimVerif
             $"{command.Hostname}: verified ({facts.OsCaption} build {facts.OsBuildNumber}, {facts.Domain}, {options.SecurityAgentService} running, {options.IocFiles.Count + options.IocServices.Count} IOCs absent)");
     }
 
-    private CommandResult Fail(AgentCommand command, string detail)
+    private CommandResult Fail(LeasedCommand command, string detail)
     {
         logger.LogWarning("Verification of {MachineId} failed: {Detail}", command.MachineId, detail);
         return new CommandResult(command.Id, false, detail);

@@ -15,7 +15,7 @@ public sealed class RedfishDriver(HttpClient http, RedfishOptions options, ILogg
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken ct)
+    public async Task<CommandResult> ExecuteAsync(LeasedCommand command, CancellationToken ct)
     {
         if (command.Kind != Kind)
         {
@@ -234,7 +234,7 @@ public sealed class RedfishDriver(HttpClient http, RedfishOptions options, ILogg
         }
     }
 
-    private CommandResult Fail(AgentCommand command, string detail)
+    private CommandResult Fail(LeasedCommand command, string detail)
     {
         logger.LogWarning("Redfish boot of {MachineId} failed: {Detail}", command.MachineId, detail);
         return new CommandResult(command.Id, false, detail);

@@ -11,7 +11,17 @@ public sealed class RedfishOptions
 
     public string Username { get; init; } = "";
 
-    public string Password { get; init; } = "";
+    /// <summary>Set from <see cref="PasswordFile"/> at start when that names a file.</summary>
+    public string Password { get; set; } = "";
+
+    /// <summary>A file holding the password (a systemd credential, or a DPAPI-protected <c>.dpapi</c> file on Windows).</summary>
+    public string? PasswordFile { get; init; }
+
+    /// <summary>
+    /// SHA-256 thumbprints (hex) of BMC certificates to accept although they do not chain to a trusted root: BMCs
+    /// mostly carry self-signed ones.
+    /// </summary>
+    public IReadOnlyList<string> TrustedCertificates { get; init; } = [];
 
     /// <summary>
     /// Plain http would put the BMC password and session token on the wire in clear, on a network an attacker may still

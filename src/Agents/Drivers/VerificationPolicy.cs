@@ -18,7 +18,7 @@ public static class VerificationPolicy
     public const string OsCaption = "os-caption", OsBuild = "os-build", Hostname = "hostname", Domain = "domain",
         SystemDisk = "system-disk", SecurityAgent = "security-agent", IocFile = "ioc-file", IocService = "ioc-service";
 
-    public static VerificationOutcome Evaluate(MachineFacts facts, CimVerificationOptions expected, AgentCommand command)
+    public static VerificationOutcome Evaluate(MachineFacts facts, CimVerificationOptions expected, LeasedCommand command)
     {
         var failures = new List<string>();
 

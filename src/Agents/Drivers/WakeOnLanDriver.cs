@@ -25,7 +25,7 @@ public sealed class WakeOnLanDriver(WakeOnLanOptions options, ILogger<WakeOnLanD
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken ct)
+    public async Task<CommandResult> ExecuteAsync(LeasedCommand command, CancellationToken ct)
     {
         if (command.Kind != Kind)
         {
@@ -104,7 +104,7 @@ public sealed class WakeOnLanDriver(WakeOnLanOptions options, ILogger<WakeOnLanD
         return true;
     }
 
-    private CommandResult Fail(AgentCommand command, string detail)
+    private CommandResult Fail(LeasedCommand command, string detail)
     {
         logger.LogWarning("Wake-on-LAN for {MachineId} failed: {Detail}", command.MachineId, detail);
         return new CommandResult(command.Id, false, detail);

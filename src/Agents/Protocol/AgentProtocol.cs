@@ -1,8 +1,12 @@
 namespace Reimage.Agents.Protocol;
 
-/// <summary>One command as the agent receives it: do <see cref="Kind"/> to one machine.</summary>
-public sealed record AgentCommand(
-    Guid Id, Guid MachineId, string Kind, int Attempt,
+/// <summary>
+/// One command as the server hands it to an agent under a lease: do <see cref="Kind"/> to one machine, as attempt
+/// <see cref="Attempt"/> of the recovery's <see cref="Step"/>. The lease lapses if no result comes back in time, and
+/// the command is offered again with the same <see cref="Id"/>.
+/// </summary>
+public sealed record LeasedCommand(
+    Guid Id, Guid MachineId, string Kind, string Step, int Attempt,
     string Hostname, IReadOnlyList<string> MacAddresses, string? IpAddress, string? BmcAddress);
 
 /// <summary>The agent's answer to one command. Reported at least once; the server records it once.</summary>
@@ -15,7 +19,7 @@ public sealed record CommandResult(Guid CommandId, bool Succeeded, string? Detai
 public interface IAgentTransport
 {
     /// <summary>Claims up to <paramref name="max"/> commands for this agent's site; empty when there is nothing to do.</summary>
-    Task<IReadOnlyList<AgentCommand>> FetchAsync(int max, CancellationToken ct);
+    Task<IReadOnlyList<LeasedCommand>> FetchAsync(int max, CancellationToken ct);
 
     /// <summary>Reports results; safe to repeat (the server keeps the first result of each command).</summary>
     Task ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct);
@@ -24,5 +28,9 @@ public interface IAgentTransport
 /// <summary>Carries out commands on machines: Wake-on-LAN, Redfish, CIM, or a simulated fleet.</summary>
 public interface IMachineDriver
 {
-    Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken ct);
+    Task<CommandResult> ExecuteAsync(LeasedCommand command, CancellationToken ct);
 }
+
+/// <summary>The server refused this agent's credential (revoked, rotated elsewhere, or mistyped): re-enrol.</summary>
+public sealed class CredentialRejectedException(string message = "The server refused this agent's credential; it was revoked or replaced. Enrol again with a new token.")
+    : Exception(message);

@@ -1,21 +1,14 @@
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Reimage.Agents.Protocol;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Orchestrator.Agents;
 using Reimage.Orchestrator.Workflow;
-using WireCommand = Reimage.Agents.Protocol.AgentCommand;
-using WireResult = Reimage.Agents.Protocol.CommandResult;
 
 namespace Reimage.Dashboard.Agents;
-
-public sealed record EnrolRequest(string? Token, string? Name, string? Platform);
-
-public sealed record EnrolResponse(Guid AgentId, Guid SiteId, string Credential);
-
-public sealed record LeaseRequest(int Max, int WaitSeconds);
-
-public sealed record Heartbeat(int InFlight, string? Version);
 
 public sealed record TokenRequest(int? ValidHours);
 
@@ -24,7 +17,10 @@ public sealed class AgentOptions
 {
     public const string Section = "Reimage:Agents";
 
-    /// <summary>How long a fetched command is the agent's; past it the command is offered again.</summary>
+    /// <summary>
+    /// How long a fetched command is the agent's; past it the command is offered again. The demo's in-process agents
+    /// hold their commands as long.
+    /// </summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Longest a fetch waits for work before answering empty.</summary>
@@ -53,7 +49,11 @@ public static class AgentEndpoints
     public static WebApplicationBuilder AddAgentApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section)
-            .Validate(o => o.Lease > TimeSpan.Zero && o.MaxWait >= TimeSpan.Zero && o.PhoneHomePerMinute > 0 && o.EnrolPerMinute > 0, "Reimage:Agents needs positive limits.")
+            .Validate(o => o.Lease > TimeSpan.Zero, "Reimage:Agents:Lease must be positive.")
+            .Validate(o => o.MaxWait >= TimeSpan.Zero, "Reimage:Agents:MaxWait must not be negative.")
+            .Validate(o => o.PhoneHomePerMinute > 0, "Reimage:Agents:PhoneHomePerMinute must be at least 1.")
+            .Validate(o => o.OfflineAfter > TimeSpan.Zero, "Reimage:Agents:OfflineAfter must be positive.")
+            .Validate(o => o.EnrolPerMinute > 0, "Reimage:Agents:EnrolPerMinute must be at least 1.")
             .ValidateOnStart();
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, SiteCredentialHandler>(SiteCredentialHandler.AgentScheme, null)
@@ -61,7 +61,6 @@ public static class AgentEndpoints
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Agent, p => p.AddAuthenticationSchemes(SiteCredentialHandler.AgentScheme).RequireClaim(SiteCredentialHandler.AgentClaim))
             .AddPolicy(Policies.PhoneHome, p => p.AddAuthenticationSchemes(SiteCredentialHandler.PhoneHomeScheme).RequireClaim(SiteCredentialHandler.SiteClaim));
-        var limits = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -70,6 +69,10 @@ public static class AgentEndpoints
                 context.HttpContext.Response.Headers.RetryAfter = "60";
                 return ValueTask.CompletedTask;
             };
+        });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<AgentOptions>>((o, agents) =>
+        {
+            var limits = agents.Value;
             o.AddPolicy(EnrolLimit, http => RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "?",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.EnrolPerMinute, Window = TimeSpan.FromMinutes(1) }));
             // Partitioned by the token's id (never its secret), so one chatty or replaying site cannot starve the others.
@@ -110,7 +113,7 @@ public static class AgentEndpoints
         }).AllowAnonymous().RequireRateLimiting(EnrolLimit);
 
         var agent = app.MapGroup("/agent/v1").RequireAuthorization(Policies.Agent);
-        agent.MapPost("/commands/lease", async (LeaseRequest body, ClaimsPrincipal user, AgentCommandQueue queue, Microsoft.Extensions.Options.IOptions<AgentOptions> options,
+        agent.MapPost("/commands/lease", async (LeaseRequest body, ClaimsPrincipal user, AgentCommandQueue queue, IOptions<AgentOptions> options,
             TimeProvider clock, CancellationToken ct) =>
         {
             if (body.Max is < 1 or > 1000 || body.WaitSeconds < 0)
@@ -125,26 +128,26 @@ public static class AgentEndpoints
                 var leased = await queue.LeaseAsync(site, agentId, body.Max, options.Value.Lease, ct);
                 if (leased.Count > 0 || clock.GetUtcNow() >= deadline)
                 {
-                    return Results.Ok(leased.Select(c => new WireCommand(c.Id, c.MachineId, c.Kind, c.Attempt, c.Hostname, c.MacAddresses, c.IpAddress, c.BmcAddress)).ToList());
+                    return Results.Ok(leased);
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(500), clock, ct);
             }
         });
-        agent.MapPost("/results", async (WireResult[] results, ClaimsPrincipal user, AgentCommandQueue queue, WorkflowKick kick, CancellationToken ct) =>
+        agent.MapPost("/results", async (CommandResult[] results, ClaimsPrincipal user, AgentCommandQueue queue, WorkflowKick kick, CancellationToken ct) =>
         {
             if (results.Length > 5000 || results.Any(r => r.Detail?.Length > 2000))
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["results"] = ["at most 5,000 results a call, each detail at most 2,000 characters"] });
             }
 
-            var recorded = await queue.CompleteAsync(SiteClaims.SiteOf(user), results.Select(r => new CommandOutcome(r.CommandId, r.Succeeded, r.Detail)).ToList(), ct);
+            var recorded = await queue.CompleteAsync(SiteClaims.SiteOf(user), results, ct);
             if (recorded > 0)
             {
                 kick.Kick();
             }
 
-            return Results.Ok(new { received = results.Length, recorded });
+            return Results.Ok(new ResultsReceipt(results.Length, recorded));
         });
         agent.MapPost("/heartbeat", async (Heartbeat body, ClaimsPrincipal user, AgentRegistry registry, CancellationToken ct) =>
         {
@@ -152,14 +155,14 @@ public static class AgentEndpoints
             return Results.Ok(new { ok = true });
         });
         agent.MapPost("/credential/rotate", async (ClaimsPrincipal user, AgentRegistry registry, CancellationToken ct) =>
-            Results.Ok(new { credential = await registry.RotateAsync(SiteClaims.AgentOf(user), ct) }));
+            Results.Ok(new CredentialRotated(await registry.RotateAsync(SiteClaims.AgentOf(user), ct))));
 
         var lead = app.MapGroup("/api").RequireAuthorization(Policies.Lead);
         lead.MapPost("/sites/{id:guid}/enrolment-tokens", (Guid id, TokenRequest? body, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
             IssueAsync(registry, id, TokenPurpose.Enrolment, user, TimeSpan.FromHours(Math.Clamp(body?.ValidHours ?? 24, 1, 24 * 14)), ct));
         lead.MapPost("/sites/{id:guid}/phone-home-tokens", (Guid id, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
             IssueAsync(registry, id, TokenPurpose.PhoneHome, user, null, ct));
-        lead.MapGet("/agents", (AgentRegistry registry, Microsoft.Extensions.Options.IOptions<AgentOptions> options, CancellationToken ct) =>
+        lead.MapGet("/agents", (AgentRegistry registry, IOptions<AgentOptions> options, CancellationToken ct) =>
             registry.ListAsync(options.Value.OfflineAfter, ct));
         lead.MapPost("/agents/{id:guid}/revoke", async (Guid id, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
             await registry.RevokeAsync(id, user.Identity?.Name ?? "unknown", ct) ? Results.Ok(new { agent = id, result = "revoked" })

@@ -1,8 +1,9 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
-using Reimage.Agents;
-using Reimage.Agents.Simulation;
+using Reimage.Agents.Protocol;
+using Reimage.Agents.Protocol.Simulation;
 using Reimage.Dashboard.Agents;
 using Reimage.Orchestrator.Agents;
 using Reimage.Orchestrator.Import;
@@ -13,13 +14,16 @@ using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Demo;
 
-public sealed record DemoOptions
+/// <summary>
+/// Configuration section <c>Reimage:Demo</c>. The simulated agents hold their commands for <c>Reimage:Agents:Lease</c>,
+/// like any other agent.
+/// </summary>
+public sealed class DemoOptions
 {
-    /// <summary>Simulated seconds per real second for the simulated fleet (<c>Reimage:Demo:Speed</c>).</summary>
-    public double Speed { get; init; } = 60;
+    public const string Section = "Reimage:Demo";
 
-    /// <summary>How long a simulated agent holds a command before it is offered again (<c>Reimage:Demo:LeaseSeconds</c>).</summary>
-    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Simulated seconds per real second for the simulated fleet and the simulated technicians.</summary>
+    public double Speed { get; set; } = 60;
 }
 
 public static class DemoExtensions
@@ -30,12 +34,9 @@ public static class DemoExtensions
     /// </summary>
     public static WebApplicationBuilder AddDemo(this WebApplicationBuilder builder)
     {
-        var options = new DemoOptions
-        {
-            Speed = builder.Configuration.GetValue("Reimage:Demo:Speed", 60.0),
-            Lease = TimeSpan.FromSeconds(builder.Configuration.GetValue("Reimage:Demo:LeaseSeconds", 300)),
-        };
-        builder.Services.AddSingleton(options);
+        builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section)
+            .Validate(o => o.Speed > 0, "Reimage:Demo:Speed must be positive.")
+            .ValidateOnStart();
         builder.Services.AddHostedService<DemoRunner>();
         return builder;
     }
@@ -43,14 +44,15 @@ public static class DemoExtensions
 
 internal sealed class DemoRunner(
     IDbContextFactory<ReimageDbContext> contexts, NpgsqlDataSource db, FleetImporter importer, WavePlanner waves,
-    AgentCommandQueue queue, WorkflowKick kick, HandsOnSteps handsOn, DemoOptions options, TimeProvider clock, ILoggerFactory loggers,
-    IServiceScopeFactory scopes) : BackgroundService
+    AgentCommandQueue queue, WorkflowKick kick, HandsOnSteps handsOn, IOptions<DemoOptions> demo, IOptions<AgentOptions> agentOptions, TimeProvider clock,
+    ILoggerFactory loggers, IServiceScopeFactory scopes) : BackgroundService
 {
     /// <summary>The roster entry the demo's <c>technician</c> account works as.</summary>
     public const string HumanTechnician = "DHA technician 2";
 
     private static readonly Actor DemoActor = new("demo", "demo-seed");
     private readonly ILogger _logger = loggers.CreateLogger<DemoRunner>();
+    private readonly DemoOptions _options = demo.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -58,10 +60,10 @@ internal sealed class DemoRunner(
         await LinkDemoTechnicianAsync(stoppingToken);
         await using var context = await contexts.CreateDbContextAsync(stoppingToken);
         var sites = await context.Sites.AsNoTracking().ToListAsync(stoppingToken);
-        var fleet = new SimulatedFleet(new SimulatedFleetOptions { Speed = options.Speed }, clock);
-        _logger.LogInformation("Demo: running the simulated fleet at {Speed}× real time with one agent for each of {Sites} sites", options.Speed, sites.Count);
+        var fleet = new SimulatedFleet(new SimulatedFleetOptions { Speed = _options.Speed }, clock);
+        _logger.LogInformation("Demo: running the simulated fleet at {Speed}× real time with one agent for each of {Sites} sites", _options.Speed, sites.Count);
         var agents = sites.Select(site => new SiteAgent(
-            new InProcessAgentTransport(queue, kick, site.Id, $"demo-agent-{site.Code}", options.Lease),
+            new InProcessAgentTransport(queue, kick, site.Id, $"demo-agent-{site.Code}", agentOptions.Value.Lease),
             fleet, new SiteAgentOptions(), clock, loggers.CreateLogger<SiteAgent>()).RunAsync(stoppingToken));
         await Task.WhenAll([.. agents, TechniciansAsync(stoppingToken)]);
     }
@@ -170,7 +172,7 @@ internal sealed class DemoRunner(
                     // Roster entries a person signs in as are left to that person.
                     due.Parameters.AddWithValue("linked", Accounts.ReimageClaimsFactory.TechnicianClaim);
                     due.Parameters.AddWithValue("step", step.ToString());
-                    due.Parameters.AddWithValue("before", clock.GetUtcNow() - TimeSpan.FromMinutes(duration / options.Speed));
+                    due.Parameters.AddWithValue("before", clock.GetUtcNow() - TimeSpan.FromMinutes(duration / _options.Speed));
                     var machines = new List<(Guid Id, int Attempt, string Technician)>();
                     await using (var reader = await due.ExecuteReaderAsync(ct))
                     {

@@ -1,15 +1,8 @@
 using Npgsql;
 using NpgsqlTypes;
+using Reimage.Agents.Protocol;
 
 namespace Reimage.Orchestrator.Agents;
-
-/// <summary>A command as an agent receives it: what to do, and to which machine.</summary>
-public sealed record LeasedCommand(
-    Guid Id, Guid MachineId, string Kind, string Step, int Attempt,
-    string Hostname, IReadOnlyList<string> MacAddresses, string? IpAddress, string? BmcAddress);
-
-/// <summary>An agent's answer to one command.</summary>
-public sealed record CommandOutcome(Guid CommandId, bool Succeeded, string? Detail);
 
 /// <summary>
 /// The agents' side of the command table: leases for one site's commands, and results recorded once.
@@ -20,7 +13,7 @@ public sealed class AgentCommandQueue(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>
     /// Claims up to <paramref name="max"/> due commands of <paramref name="siteId"/> for <paramref name="lease"/>:
     /// pending ones, and leased ones whose lease has expired (their agent went quiet). Concurrent agents
-    /// never receive the same command (<c>FOR UPDATE SKIP LOCKED</c>).
+    /// never receive the same command (<c>FOR UPDATE SKIP LOCKED</c>). Returned as the agents' wire type, ready to send.
     /// </summary>
     public async Task<IReadOnlyList<LeasedCommand>> LeaseAsync(Guid siteId, string agentId, int max, TimeSpan lease, CancellationToken ct)
     {
@@ -62,7 +55,7 @@ public sealed class AgentCommandQueue(NpgsqlDataSource db, TimeProvider clock)
     /// Records results. Idempotent by command id: a result for a command that already has one, was withdrawn,
     /// was never delivered, or belongs to another site changes nothing. Returns how many were newly recorded.
     /// </summary>
-    public async Task<int> CompleteAsync(Guid siteId, IReadOnlyList<CommandOutcome> outcomes, CancellationToken ct)
+    public async Task<int> CompleteAsync(Guid siteId, IReadOnlyList<CommandResult> outcomes, CancellationToken ct)
     {
         if (outcomes.Count == 0)
         {

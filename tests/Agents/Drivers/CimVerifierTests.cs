@@ -30,7 +30,7 @@ public sealed class CimVerifierTests
         SecurityAgentState = "Running",
     };
 
-    private static readonly AgentCommand Verify = new(Guid.NewGuid(), Guid.NewGuid(), "verify", 1, "PC042", ["02:00:00:00:00:42"], "10.0.0.42", null);
+    private static readonly LeasedCommand Verify = new(Guid.NewGuid(), Guid.NewGuid(), "verify", "Verify", 1, "PC042", ["02:00:00:00:00:42"], "10.0.0.42", null);
 
     /// <summary>One way to break each check, alone; names match <see cref="VerificationPolicy"/>'s check names.</summary>
     private static readonly (string Check, Func<MachineFacts, MachineFacts> Break)[] Breakers =

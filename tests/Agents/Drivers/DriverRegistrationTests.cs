@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Reimage.Agents.Drivers;
 using Reimage.Agents.Protocol;
 
@@ -24,7 +25,7 @@ public sealed class DriverRegistrationTests
         builder.Configuration["Agent:WakeOnLan:Repeats"] = "1";
         builder.Configuration["Agent:Redfish:PasswordFile"] = secret;
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.AddAgentDrivers(new AgentSettings { Driver = "real" });
+        builder.AddAgentDrivers();
         using var host = builder.Build();
         var driver = host.Services.GetRequiredService<IMachineDriver>();
 
@@ -38,10 +39,29 @@ public sealed class DriverRegistrationTests
         Assert.False(verified.Succeeded);
         Assert.StartsWith(OperatingSystem.IsWindows() ? "" : "CIM verification requires a Windows agent", verified.Detail, StringComparison.Ordinal);
         Assert.Equal("this agent has no driver for 'format-c'", unknown.Detail);
-        Assert.Equal("bmc-secret", builder.Configuration["Agent:Redfish:Password"]);
+        Assert.Equal("bmc-secret", host.Services.GetRequiredService<IOptions<RedfishOptions>>().Value.Password);
         File.Delete(secret);
     }
 
-    private static AgentCommand Command(string kind) =>
-        new(Guid.NewGuid(), Guid.NewGuid(), kind, 1, "PC0001", ["02:00:00:00:00:01"], "10.0.0.1", null);
+    [Theory]
+    [InlineData("Agent:Redfish:PasswordFile", "/nonexistent/redfish-password", "Agent:Redfish:PasswordFile")]
+    [InlineData("Agent:Cim:PasswordFile", "/nonexistent/cim-password", "Agent:Cim:PasswordFile")]
+    [InlineData("Agent:Redfish:TrustedCertificates:0", "AB:CD:EF", "Agent:Redfish:TrustedCertificates")]
+    [InlineData("Agent:WakeOnLan:BroadcastAddress", "broadcast.example", "Agent:WakeOnLan:BroadcastAddress")]
+    [InlineData("Agent:WakeOnLan:Port", "70000", "Agent:WakeOnLan:Port")]
+    [InlineData("Agent:Cim:Timeout", "00:00:00", "Agent:Cim:Timeout")]
+    public void StartUpCheck_WithABadDriverSetting_FailsNamingItsKey(string name, string value, string key)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration[name] = value;
+        builder.AddAgentDrivers();
+        using var host = builder.Build();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(failure.Failures, f => f.StartsWith(key, StringComparison.Ordinal));
+    }
+
+    private static LeasedCommand Command(string kind) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), kind, "AnyStep", 1, "PC0001", ["02:00:00:00:00:01"], "10.0.0.1", null);
 }

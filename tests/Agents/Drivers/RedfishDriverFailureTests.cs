@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Reimage.Agents.Drivers;
+using Reimage.Agents.Protocol;
 using static Reimage.Agents.Tests.Drivers.RedfishDriverTests;
 
 namespace Reimage.Agents.Tests.Drivers;
@@ -116,7 +117,7 @@ public sealed class RedfishDriverFailureTests
         }
 
         using var rig = new Rig(DellLike);
-        var command = new Protocol.AgentCommand(Guid.NewGuid(), Guid.NewGuid(), "bmc-boot", 1, "pc-dell-01", [], null, unreachable.ToString());
+        var command = new LeasedCommand(Guid.NewGuid(), Guid.NewGuid(), "bmc-boot", "BmcBoot", 1, "pc-dell-01", [], null, unreachable.ToString());
 
         var result = await rig.Driver.ExecuteAsync(command, TestContext.Current.CancellationToken);
 
@@ -131,7 +132,7 @@ public sealed class RedfishDriverFailureTests
     public async Task BmcBoot_WithoutAUsableAddressOrForAnotherKind_FailsClearly(string kind, string? address, string detail)
     {
         using var rig = new Rig(DellLike);
-        var command = new Protocol.AgentCommand(Guid.NewGuid(), Guid.NewGuid(), kind, 1, "PC1", [], null, address);
+        var command = new LeasedCommand(Guid.NewGuid(), Guid.NewGuid(), kind, "BmcBoot", 1, "PC1", [], null, address);
 
         var result = await rig.Driver.ExecuteAsync(command, TestContext.Current.CancellationToken);
 

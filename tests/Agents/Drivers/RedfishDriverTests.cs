@@ -162,8 +162,8 @@ public sealed class RedfishDriverTests
         LogoutTimeout = TimeSpan.FromDays(1),
     };
 
-    internal static AgentCommand Command(FakeRedfishBmc bmc, string hostname) =>
-        new(Guid.NewGuid(), Guid.NewGuid(), "bmc-boot", 1, hostname, ["02:00:00:00:00:01"], null, bmc.BaseAddress.ToString());
+    internal static LeasedCommand Command(FakeRedfishBmc bmc, string hostname) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), "bmc-boot", "BmcBoot", 1, hostname, ["02:00:00:00:00:01"], null, bmc.BaseAddress.ToString());
 
     /// <summary>
     /// Moves the fake clock on in poll-sized steps until the driver is done. Bounded in real time; the steps only ever

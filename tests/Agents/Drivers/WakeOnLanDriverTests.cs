@@ -134,8 +134,8 @@ public sealed class WakeOnLanDriverTests : IDisposable
 
     private static WakeOnLanDriver Driver(WakeOnLanOptions options) => new(options, NullLogger<WakeOnLanDriver>.Instance);
 
-    private static AgentCommand Command(params string[] macs) =>
-        new(Guid.NewGuid(), Guid.NewGuid(), "network-boot", 1, "PC042", macs, "10.0.0.42", null);
+    private static LeasedCommand Command(params string[] macs) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), "network-boot", "NetworkBoot", 1, "PC042", macs, "10.0.0.42", null);
 
     /// <summary>Written out by hand rather than with the driver's code, so a shared mistake cannot pass.</summary>
     private static byte[] Expected(params byte[] mac) =>

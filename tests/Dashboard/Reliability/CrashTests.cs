@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using Reimage.Orchestrator.Audit;
 using Reimage.Tests;
@@ -30,15 +29,14 @@ public sealed class CrashTests(PostgresFixture postgres)
 
         for (var kill = 1; kill <= Kills; kill++)
         {
-            using var reimage = Start(connectionString, log);
+            await using var reimage = Start(connectionString, log);
             var after = TimeSpan.FromMilliseconds(random.Next(2500, 8000)); // during start-up as well as mid-run
             await Task.Delay(after, Ct); // the crash point, not a wait for anything
-            reimage.Kill(entireProcessTree: true);
-            await reimage.WaitForExitAsync(Ct);
+            await reimage.KillAsync();
             log.Add($"kill {kill} after {after.TotalMilliseconds:F0} ms: {await FinalCountAsync(db)} machines final, {await ScalarAsync(db, "SELECT count(*) FROM reimage.machine_events")} events");
         }
 
-        using (var last = Start(connectionString, log))
+        await using (var last = Start(connectionString, log))
         {
             var deadline = DateTime.UtcNow.AddMinutes(4);
             while (await FinalCountAsync(db) < Machines)
@@ -48,8 +46,7 @@ public sealed class CrashTests(PostgresFixture postgres)
                 await Task.Delay(250, Ct); // polling the database for the end state
             }
 
-            last.Kill(entireProcessTree: true);
-            await last.WaitForExitAsync(Ct);
+            await last.KillAsync();
         }
 
         foreach (var line in log.Where(l => l.StartsWith("kill ", StringComparison.Ordinal)))
@@ -87,7 +84,7 @@ public sealed class CrashTests(PostgresFixture postgres)
         Assert.True(await ScalarAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'Restored'") > Machines * 9 / 10);
     }
 
-    private static Process Start(string connectionString, List<string> log) => ReimageProcess.Start(connectionString, log);
+    private static ChildProcess Start(string connectionString, List<string> log) => ReimageProcess.Start(connectionString, log);
 
     private static Task LaunchDrillFleetAsync(NpgsqlDataSource db) => ReimageProcess.LaunchDrillFleetAsync(db, Machines, 150, Ct);
 

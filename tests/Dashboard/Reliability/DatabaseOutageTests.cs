@@ -21,14 +21,14 @@ public sealed class DatabaseOutageTests : IDisposable
         const int machines = 600;
         var (connectionString, cluster) = await NewDatabaseAsync();
         var log = new List<string>();
-        await using (var db = NpgsqlDataSource.Create(connectionString))
-        {
-            await ReimageProcess.LaunchDrillFleetAsync(db, machines, slotsPerSite: 40, Ct);
-        }
-
-        using var reimage = ReimageProcess.Start(connectionString, log);
         try
         {
+            await using (var db = NpgsqlDataSource.Create(connectionString))
+            {
+                await ReimageProcess.LaunchDrillFleetAsync(db, machines, slotsPerSite: 40, Ct);
+            }
+
+            await using var reimage = ReimageProcess.Start(connectionString, log);
             await WaitForAsync(connectionString, async db => await ReimageProcess.FinalCountAsync(db, Ct) >= 50, TimeSpan.FromMinutes(2), log);
             cluster.Stop();
             await Task.Delay(TimeSpan.FromSeconds(5), Ct); // the outage
@@ -43,8 +43,6 @@ public sealed class DatabaseOutageTests : IDisposable
         }
         finally
         {
-            reimage.Kill(entireProcessTree: true);
-            await reimage.WaitForExitAsync(CancellationToken.None);
             cluster.Stop();
         }
     }
@@ -53,17 +51,17 @@ public sealed class DatabaseOutageTests : IDisposable
     public async Task StartedWhilePostgresIsDown_WorksWithin30SecondsOfItComingUp()
     {
         var (connectionString, cluster) = await NewDatabaseAsync();
-        await using (var db = NpgsqlDataSource.Create(connectionString))
-        {
-            await ReimageProcess.LaunchDrillFleetAsync(db, 100, slotsPerSite: 25, Ct);
-        }
-
-        cluster.Stop();
-        var port = FreePort();
-        var log = new List<string>();
-        using var reimage = ReimageProcess.Start(connectionString, log, $"http://127.0.0.1:{port}");
         try
         {
+            await using (var db = NpgsqlDataSource.Create(connectionString))
+            {
+                await ReimageProcess.LaunchDrillFleetAsync(db, 100, slotsPerSite: 25, Ct);
+            }
+
+            cluster.Stop();
+            var port = FreePort();
+            var log = new List<string>();
+            await using var reimage = ReimageProcess.Start(connectionString, log, $"http://127.0.0.1:{port}");
             await Task.Delay(TimeSpan.FromSeconds(8), Ct); // Reimage starts into a dead database
             Assert.False(reimage.HasExited, "Reimage waits for its database instead of exiting:\n" + string.Join("\n", log.TakeLast(20)));
             cluster = LocalPostgres.Start(Path.Combine(_root, "pg"));
@@ -80,8 +78,6 @@ public sealed class DatabaseOutageTests : IDisposable
         }
         finally
         {
-            reimage.Kill(entireProcessTree: true);
-            await reimage.WaitForExitAsync(CancellationToken.None);
             cluster.Stop();
         }
     }
@@ -100,14 +96,22 @@ public sealed class DatabaseOutageTests : IDisposable
     private async Task<(string ConnectionString, LocalPostgres Cluster)> NewDatabaseAsync()
     {
         var cluster = LocalPostgres.Start(Path.Combine(_root, "pg"));
-        cluster.EnsureDatabase("reimage");
-        var connectionString = new NpgsqlConnectionStringBuilder(cluster.ConnectionString("reimage")) { ConnectionIdleLifetime = 2, ConnectionPruningInterval = 1 }.ConnectionString;
-        await using var db = NpgsqlDataSource.Create(connectionString);
-        var options = new DbContextOptionsBuilder<ReimageDbContext>();
-        Storage.Configure(options, db);
-        await using var context = new ReimageDbContext(options.Options);
-        await context.Database.MigrateAsync(Ct);
-        return (connectionString, cluster);
+        try
+        {
+            cluster.EnsureDatabase("reimage");
+            var connectionString = new NpgsqlConnectionStringBuilder(cluster.ConnectionString("reimage")) { ConnectionIdleLifetime = 2, ConnectionPruningInterval = 1 }.ConnectionString;
+            await using var db = NpgsqlDataSource.Create(connectionString);
+            var options = new DbContextOptionsBuilder<ReimageDbContext>();
+            Storage.Configure(options, db);
+            await using var context = new ReimageDbContext(options.Options);
+            await context.Database.MigrateAsync(Ct);
+            return (connectionString, cluster);
+        }
+        catch
+        {
+            cluster.Stop(); // the test never gets it to stop
+            throw;
+        }
     }
 
     /// <summary>Polls <paramref name="done"/> (tolerating the database being away) until it holds or the time is up.</summary>

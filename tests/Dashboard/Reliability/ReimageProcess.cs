@@ -9,21 +9,16 @@ namespace Reimage.Dashboard.Tests.Reliability;
 /// <summary>The real Reimage server as a child process, running the simulated fleet on an accelerated clock.</summary>
 internal static class ReimageProcess
 {
-    public static Process Start(string connectionString, List<string> log, string urls = "http://127.0.0.1:0", bool demo = true,
+    /// <summary>Starts the server; dispose the result to kill it (also when the test fails).</summary>
+    public static ChildProcess Start(string connectionString, List<string> log, string urls = "http://127.0.0.1:0", bool demo = true,
         IReadOnlyDictionary<string, string>? environment = null)
     {
         var bin = AppContext.BaseDirectory;
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Reimage.Dashboard.dll")}\"{(demo ? " --demo" : "")} --urls {urls}")
-        {
-            WorkingDirectory = bin,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Reimage.Dashboard.dll")}\"{(demo ? " --demo" : "")} --urls {urls}") { WorkingDirectory = bin };
         info.Environment["ConnectionStrings__Reimage"] = connectionString;
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Reimage__Demo__Speed"] = "900";        // a 25-minute imaging run takes under 2 s
-        info.Environment["Reimage__Demo__LeaseSeconds"] = "3";   // a killed agent's commands come back quickly
+        info.Environment["Reimage__Agents__Lease"] = "00:00:03"; // a killed agent's commands come back quickly
         info.Environment["Reimage__Workflow__RetryBackoff"] = "00:00:00";
         return Launch(info, environment ?? new Dictionary<string, string>(), log);
     }
@@ -54,45 +49,22 @@ internal static class ReimageProcess
     public static Task<long> FinalCountAsync(NpgsqlDataSource db, CancellationToken ct) =>
         ScalarAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state IN ('Restored', 'Failed')", ct);
 
-    /// <summary>The real site agent (src/Agents) as a child process, configured through its environment.</summary>
-    public static Process StartAgent(IReadOnlyDictionary<string, string> environment, List<string> log)
+    /// <summary>The real site agent (src/Agents) as a child process, configured through its environment; dispose it to kill it.</summary>
+    public static ChildProcess StartAgent(IReadOnlyDictionary<string, string> environment, List<string> log)
     {
         var bin = AppContext.BaseDirectory;
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Reimage.Agents.dll")}\"")
-        {
-            WorkingDirectory = bin,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Reimage.Agents.dll")}\"") { WorkingDirectory = bin };
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         return Launch(info, environment, log);
     }
 
-    /// <summary>Starts the process with <paramref name="environment"/> added, its output and errors collected in <paramref name="log"/>.</summary>
-    private static Process Launch(ProcessStartInfo info, IReadOnlyDictionary<string, string> environment, List<string> log)
+    private static ChildProcess Launch(ProcessStartInfo info, IReadOnlyDictionary<string, string> environment, List<string> log)
     {
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
         }
 
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => Append(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static void Append(List<string> log, string? line)
-    {
-        if (line is not null)
-        {
-            lock (log)
-            {
-                log.Add(line);
-            }
-        }
+        return ChildProcess.Start(info, log);
     }
 }

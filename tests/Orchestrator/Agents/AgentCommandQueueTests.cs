@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
+using Reimage.Agents.Protocol;
 using Reimage.Orchestrator.Agents;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
@@ -53,9 +54,9 @@ public sealed class AgentCommandQueueTests(PostgresFixture postgres)
         var queue = new AgentCommandQueue(db, TimeProvider.System);
         var command = Assert.Single(await queue.LeaseAsync(site.Id, "agent", 10, TimeSpan.FromMinutes(5), Ct));
 
-        var fromOtherSite = await queue.CompleteAsync(other.Id, [new CommandOutcome(command.Id, false, "forged")], Ct);
-        var first = await queue.CompleteAsync(site.Id, [new CommandOutcome(command.Id, true, "ok")], Ct);
-        var replay = await queue.CompleteAsync(site.Id, [new CommandOutcome(command.Id, false, "late duplicate")], Ct);
+        var fromOtherSite = await queue.CompleteAsync(other.Id, [new CommandResult(command.Id, false, "forged")], Ct);
+        var first = await queue.CompleteAsync(site.Id, [new CommandResult(command.Id, true, "ok")], Ct);
+        var replay = await queue.CompleteAsync(site.Id, [new CommandResult(command.Id, false, "late duplicate")], Ct);
 
         Assert.Equal((0, 1, 0), (fromOtherSite, first, replay));
         await using var context = TestFleet.Context(db);

@@ -1,4 +1,5 @@
 using Npgsql;
+using Reimage.Agents.Protocol;
 using Reimage.Orchestrator.Agents;
 using Reimage.Orchestrator.Forecast;
 using Reimage.Orchestrator.Infrastructure;
@@ -108,7 +109,7 @@ internal sealed class DrillWorld(
     /// <summary>Does everything that happens at the clock's time (the clock is there already).</summary>
     public async Task HappenAsync(CancellationToken ct)
     {
-        var outcomes = new Dictionary<Guid, List<CommandOutcome>>();
+        var outcomes = new Dictionary<Guid, List<CommandResult>>();
         while (_events.TryPeek(out var e, out var when) && when.At <= clock.Now)
         {
             _events.Dequeue();
@@ -120,7 +121,7 @@ internal sealed class DrillWorld(
                         outcomes[e.Site] = list = [];
                     }
 
-                    list.Add(new CommandOutcome(e.Subject, e.Succeeded, e.Succeeded ? "done" : "the drill's dice failed this attempt"));
+                    list.Add(new CommandResult(e.Subject, e.Succeeded, e.Succeeded ? "done" : "the drill's dice failed this attempt"));
                     break;
                 case Kind.TechnicianDone when e.Token == _hands[e.Technician].Token:
                     await FinishHandsOnAsync(e.Technician, ct);

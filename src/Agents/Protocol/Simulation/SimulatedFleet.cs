@@ -1,6 +1,4 @@
-using Reimage.Agents.Protocol;
-
-namespace Reimage.Agents.Simulation;
+namespace Reimage.Agents.Protocol.Simulation;
 
 /// <summary>How a simulated step behaves: its typical duration, its spread and how often it fails.</summary>
 public sealed record SimulatedStep(TimeSpan Median, double Spread, double FailureRate);
@@ -44,7 +42,7 @@ public sealed class SimulatedFleet(SimulatedFleetOptions options, TimeProvider c
     private readonly Random _random = new(options.Seed);
     private readonly Lock _gate = new();
 
-    public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken ct)
+    public async Task<CommandResult> ExecuteAsync(LeasedCommand command, CancellationToken ct)
     {
         if (!options.Steps.TryGetValue(command.Kind, out var step))
         {

@@ -1,6 +1,4 @@
-using Reimage.Agents.Protocol;
-
-namespace Reimage.Agents.Simulation;
+namespace Reimage.Agents.Protocol.Simulation;
 
 /// <summary>
 /// Writes one line per command carried out (command id, kind, host) before handing it to the simulated fleet, so a
@@ -11,7 +9,7 @@ public sealed class JournalingDriver(IMachineDriver inner, string path) : IMachi
     private readonly StreamWriter _journal = Open(path);
     private readonly Lock _gate = new();
 
-    public Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken ct)
+    public Task<CommandResult> ExecuteAsync(LeasedCommand command, CancellationToken ct)
     {
         lock (_gate)
         {

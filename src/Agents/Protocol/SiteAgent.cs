@@ -1,8 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Reimage.Agents.Protocol;
 
-namespace Reimage.Agents;
+namespace Reimage.Agents.Protocol;
 
 /// <summary>Limits of one agent loop.</summary>
 public sealed record SiteAgentOptions
@@ -59,7 +58,7 @@ public sealed class SiteAgent(IAgentTransport transport, IMachineDriver driver, 
         while (!ct.IsCancellationRequested)
         {
             var room = options.MaxInFlight - Volatile.Read(ref _inFlight);
-            IReadOnlyList<AgentCommand> commands = [];
+            IReadOnlyList<LeasedCommand> commands = [];
             if (room > 0)
             {
                 try
@@ -110,7 +109,7 @@ public sealed class SiteAgent(IAgentTransport transport, IMachineDriver driver, 
         return true;
     }
 
-    private async Task RunOneAsync(AgentCommand command, CancellationToken ct)
+    private async Task RunOneAsync(LeasedCommand command, CancellationToken ct)
     {
         try
         {

@@ -3,12 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Reimage.Agents.Enrolment;
+using Reimage.Agents.Protocol;
 
-namespace Reimage.Agents.Protocol;
-
-/// <summary>The server refused this agent's credential (revoked, rotated elsewhere, or mistyped): re-enrol.</summary>
-public sealed class CredentialRejectedException(string message = "The server refused this agent's credential; it was revoked or replaced. Enrol again with a new token.")
-    : Exception(message);
+namespace Reimage.Agents;
 
 /// <summary>
 /// The agent's HTTPS client for <c>/agent/v1</c>: a long-poll fetch that leases commands of the agent's site,
@@ -16,11 +13,11 @@ public sealed class CredentialRejectedException(string message = "The server ref
 /// </summary>
 public sealed class HttpAgentTransport(HttpClient http, Func<string> credential, TimeSpan longPoll) : IAgentTransport
 {
-    public async Task<IReadOnlyList<AgentCommand>> FetchAsync(int max, CancellationToken ct)
+    public async Task<IReadOnlyList<LeasedCommand>> FetchAsync(int max, CancellationToken ct)
     {
-        using var request = Authorized(HttpMethod.Post, "agent/v1/commands/lease", new { max, waitSeconds = (int)longPoll.TotalSeconds });
+        using var request = Authorized(HttpMethod.Post, "agent/v1/commands/lease", new LeaseRequest(max, (int)longPoll.TotalSeconds));
         using var response = await SendAsync(request, ct);
-        return await response.Content.ReadFromJsonAsync<List<AgentCommand>>(JsonSerializerOptions.Web, ct) ?? [];
+        return await response.Content.ReadFromJsonAsync<List<LeasedCommand>>(JsonSerializerOptions.Web, ct) ?? [];
     }
 
     public async Task ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct)
@@ -31,7 +28,7 @@ public sealed class HttpAgentTransport(HttpClient http, Func<string> credential,
 
     public async Task HeartbeatAsync(int inFlight, CancellationToken ct)
     {
-        using var request = Authorized(HttpMethod.Post, "agent/v1/heartbeat", new { inFlight, version = typeof(HttpAgentTransport).Assembly.GetName().Version?.ToString() });
+        using var request = Authorized(HttpMethod.Post, "agent/v1/heartbeat", new Heartbeat(inFlight, typeof(HttpAgentTransport).Assembly.GetName().Version?.ToString()));
         using var response = await SendAsync(request, ct);
     }
 
@@ -40,14 +37,14 @@ public sealed class HttpAgentTransport(HttpClient http, Func<string> credential,
     {
         using var request = Authorized(HttpMethod.Post, "agent/v1/credential/rotate", new { });
         using var response = await SendAsync(request, ct);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(JsonSerializerOptions.Web, ct);
-        return body.GetProperty("credential").GetString()!;
+        var body = await response.Content.ReadFromJsonAsync<CredentialRotated>(JsonSerializerOptions.Web, ct);
+        return body?.Credential ?? throw new HttpRequestException($"{request.RequestUri} answered without a credential");
     }
 
     /// <summary>Trades a one-time enrolment token for this agent's credential.</summary>
     public static async Task<StoredCredential> EnrolAsync(HttpClient http, string token, string name, CancellationToken ct)
     {
-        using var response = await http.PostAsJsonAsync("agent/v1/enrol", new { token, name, platform = Environment.OSVersion.Platform.ToString() }, JsonSerializerOptions.Web, ct);
+        using var response = await http.PostAsJsonAsync("agent/v1/enrol", new EnrolRequest(token, name, Environment.OSVersion.Platform.ToString()), JsonSerializerOptions.Web, ct);
         if (!response.IsSuccessStatusCode)
         {
             var problem = await response.Content.ReadAsStringAsync(ct);
@@ -57,11 +54,13 @@ public sealed class HttpAgentTransport(HttpClient http, Func<string> credential,
                 : new HttpRequestException($"Enrolment failed ({(int)response.StatusCode}): {problem}");
         }
 
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(JsonSerializerOptions.Web, ct);
-        return new StoredCredential(body.GetProperty("agentId").GetGuid(), body.GetProperty("siteId").GetGuid(), http.BaseAddress!, body.GetProperty("credential").GetString()!);
+        var enrolled = await response.Content.ReadFromJsonAsync<EnrolResponse>(JsonSerializerOptions.Web, ct);
+        return enrolled is { Credential.Length: > 0 }
+            ? new StoredCredential(enrolled.AgentId, enrolled.SiteId, http.BaseAddress!, enrolled.Credential)
+            : throw new HttpRequestException("Enrolment answered without a credential");
     }
 
-    private HttpRequestMessage Authorized(HttpMethod method, string path, object body)
+    private HttpRequestMessage Authorized<T>(HttpMethod method, string path, T body)
     {
         var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential());

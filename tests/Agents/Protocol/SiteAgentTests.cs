@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using Reimage.Agents.Protocol;
-using Reimage.Agents.Simulation;
+using Reimage.Agents.Protocol.Simulation;
 
-namespace Reimage.Agents.Tests;
+namespace Reimage.Agents.Tests.Protocol;
 
 public sealed class SiteAgentTests
 {
@@ -66,8 +66,8 @@ public sealed class SiteAgentTests
         Assert.Contains("cannot do 'format-c'", unknown.Detail, StringComparison.Ordinal);
     }
 
-    private static AgentCommand Command(string host, string kind) =>
-        new(Guid.NewGuid(), Guid.NewGuid(), kind, 1, host, ["02:00:00:00:00:01"], null, null);
+    private static LeasedCommand Command(string host, string kind) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), kind, "AnyStep", 1, host, ["02:00:00:00:00:01"], null, null);
 
     private static async Task RunUntilAsync(SiteAgent agent, Func<bool> done)
     {
@@ -85,7 +85,7 @@ public sealed class SiteAgentTests
     }
 
     /// <summary>Hands out the given batches once each, then nothing; records what is reported.</summary>
-    private sealed class FakeTransport(List<List<AgentCommand>> batches) : IAgentTransport
+    private sealed class FakeTransport(List<List<LeasedCommand>> batches) : IAgentTransport
     {
         private readonly Lock _gate = new();
 
@@ -95,18 +95,18 @@ public sealed class SiteAgentTests
 
         public int ReportCalls { get; private set; }
 
-        public Task<IReadOnlyList<AgentCommand>> FetchAsync(int max, CancellationToken ct)
+        public Task<IReadOnlyList<LeasedCommand>> FetchAsync(int max, CancellationToken ct)
         {
             lock (_gate)
             {
                 if (batches.Count == 0)
                 {
-                    return Task.FromResult<IReadOnlyList<AgentCommand>>([]);
+                    return Task.FromResult<IReadOnlyList<LeasedCommand>>([]);
                 }
 
                 var batch = batches[0];
                 batches.RemoveAt(0);
-                return Task.FromResult<IReadOnlyList<AgentCommand>>(batch);
+                return Task.FromResult<IReadOnlyList<LeasedCommand>>(batch);
             }
         }
 
