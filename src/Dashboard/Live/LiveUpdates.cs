@@ -21,6 +21,7 @@ public sealed class LiveUpdates(NpgsqlDataSource db, TimeProvider clock, ILogger
     private long _lastPublished;
     private bool _flushScheduled;
     private long _generation;
+    private TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Raised on a thread-pool thread with the tables changed (or <see cref="Everything"/>).</summary>
     public event Action<IReadOnlySet<string>>? Changed;
@@ -54,8 +55,11 @@ public sealed class LiveUpdates(NpgsqlDataSource db, TimeProvider clock, ILogger
     /// </summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    /// <summary>True once this node is listening (tests wait for it before changing things).</summary>
-    public bool Listening { get; private set; }
+    /// <summary>True while this node is listening.</summary>
+    public bool Listening => WhenListening.IsCompleted;
+
+    /// <summary>Completes once this node is listening: at once if it is, else when it (re)connects. Tests wait on it before changing things.</summary>
+    public Task WhenListening => Volatile.Read(ref _listening).Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -71,7 +75,7 @@ public sealed class LiveUpdates(NpgsqlDataSource db, TimeProvider clock, ILogger
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                Listening = true;
+                _listening.TrySetResult();
                 backoff = TimeSpan.FromSeconds(1);
                 while (!stoppingToken.IsCancellationRequested)
                 {
@@ -84,7 +88,11 @@ public sealed class LiveUpdates(NpgsqlDataSource db, TimeProvider clock, ILogger
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or InvalidOperationException)
             {
-                Listening = false;
+                if (_listening.Task.IsCompleted)
+                {
+                    Volatile.Write(ref _listening, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                }
+
                 logger.LogWarning("Live updates lost their database connection ({Reason}); reconnecting in {Delay}", e.Message, backoff);
                 await Task.Delay(backoff, clock, stoppingToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
