@@ -1,3 +1,5 @@
+using Hangfire;
+using Hangfire.Dashboard;
 using Npgsql;
 
 namespace Reimage.Dashboard.Infrastructure;
@@ -25,5 +27,29 @@ public static class OpsEndpoints
 
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
+    }
+
+    /// <summary>
+    /// The Hangfire Dashboard at <c>/hangfire</c>, for leads and admins only: the endpoint's policy, and Hangfire's own
+    /// filter checking the same roles (its dashboard would otherwise let anyone local in).
+    /// </summary>
+    public static WebApplication MapJobsDashboard(this WebApplication app)
+    {
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new LeadsOnly()],
+            DisplayStorageConnectionString = false,
+            DashboardTitle = "Reimage jobs",
+        }).RequireAuthorization(Policies.Lead);
+        return app;
+    }
+
+    private sealed class LeadsOnly : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context)
+        {
+            var user = context.GetHttpContext().User;
+            return user.IsInRole(Accounts.Roles.Lead) || user.IsInRole(Accounts.Roles.Admin);
+        }
     }
 }

@@ -157,3 +157,14 @@ public static class LiveChanges
     public static bool Touches(this IReadOnlySet<string> changed, params string[] tables) =>
         changed.Contains(LiveUpdates.Everything) || tables.Any(changed.Contains);
 }
+
+public static class LiveUpdatesRegistration
+{
+    /// <summary>One listener per node, shared by every page and read model that follows database changes.</summary>
+    public static WebApplicationBuilder AddLiveUpdates(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<LiveUpdates>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveUpdates>());
+        return builder;
+    }
+}

@@ -4,9 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Reimage.Dashboard.Accounts;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Orchestrator.Infrastructure;
-using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Sites;
-using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Sites;
@@ -24,13 +22,9 @@ public sealed record StockCount(int OnHand);
 
 public sealed record NewDelivery(string? Item, int Quantity, string? Reference, DateTimeOffset? ExpectedAt);
 
-public sealed record TechnicianChoice(Guid TechnicianId, string? Reason);
-
-public sealed record MoveMachines(Guid[]? MachineIds);
-
 /// <summary>
-/// Sites and capacity for leads (roster, shifts, slots, stock, deliveries, alerts) and the assignment of hands-on work:
-/// a technician's queue in walking order, claim, release and a lead's reassignment; and moving machines between waves.
+/// Sites and capacity for leads (roster, shifts, slots, stock, deliveries, alerts) and the shift hand-over notes.
+/// The assignment of hands-on work is in <c>HandsOn/</c>, moving machines between waves in <c>Waves/</c>.
 /// </summary>
 public static class SiteEndpoints
 {
@@ -38,7 +32,6 @@ public static class SiteEndpoints
     {
         builder.Services.AddSingleton<SiteQuery>();
         builder.Services.AddSingleton<SiteScope>();
-        builder.Services.AddSingleton<Technicians.TechnicianDesk>();
         builder.Services.AddSingleton<Handover>();
         return builder;
     }
@@ -182,33 +175,6 @@ public static class SiteEndpoints
                 return Results.Ok(new { delivery = id, result = received ? "received" : "already received" });
             }));
 
-        // Technicians' own calls: allowed to technicians of the machine's (or technician's) site, and to leads.
-        var crew = app.MapGroup("/api").RequireAuthorization(Policies.Technician);
-        crew.MapGet("/technicians/{id:guid}/queue", async (Guid id, TechnicianWork work, SiteScope scope, ClaimsPrincipal user, CancellationToken ct) =>
-            await scope.MayActOnTechnicianAsync(user, id, ct) ? Results.Ok(await work.QueueAsync(id, ct)) : SiteScope.OutsideYourSites());
-        crew.MapPost("/machines/{id:guid}/claim", async (Guid id, TechnicianChoice body, TechnicianWork work, SiteScope scope, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
-            await scope.MayActOnMachineAsync(user, id, ct) ? await Answer(work.ClaimAsync(id, body.TechnicianId, ActorOf(user, http), ct)) : SiteScope.OutsideYourSites());
-        crew.MapPost("/machines/{id:guid}/release", async (Guid id, TechnicianChoice body, TechnicianWork work, SiteScope scope, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
-            await scope.MayActOnMachineAsync(user, id, ct) ? await Answer(work.ReleaseAsync(id, body.TechnicianId, ActorOf(user, http), body.Reason, ct)) : SiteScope.OutsideYourSites());
-        api.MapPost("/machines/{id:guid}/reassign", (Guid id, TechnicianChoice body, TechnicianWork work, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
-            Answer(work.ReassignAsync(id, body.TechnicianId, ActorOf(user, http), ct)));
-
-        api.MapPost("/waves/{id:guid}/machines/move", async (Guid id, MoveMachines body, WavePlanner planner, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
-        {
-            if (body.MachineIds is not { Length: > 0 and <= 100_000 })
-            {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["machineIds"] = ["Between 1 and 100,000 machine ids."] });
-            }
-
-            try
-            {
-                return Results.Ok(await planner.MoveMachinesAsync(id, body.MachineIds, ActorOf(user, http), ct));
-            }
-            catch (WaveRuleException e)
-            {
-                return e.NotFound ? Results.NotFound(new { error = e.Message }) : Results.Conflict(new { error = e.Message });
-            }
-        });
         return app;
     }
 
@@ -256,12 +222,4 @@ public static class SiteEndpoints
         }
     }
 
-    private static async Task<IResult> Answer(Task<MachineOutcome> outcome)
-    {
-        var o = await outcome;
-        return o.Done ? Results.Ok(o) : o.Result == "no such machine" ? Results.NotFound(o) : Results.Conflict(o);
-    }
-
-    private static Actor ActorOf(ClaimsPrincipal user, HttpContext http) =>
-        new(user.Identity?.Name ?? "unknown", $"api {http.Connection.RemoteIpAddress}");
 }

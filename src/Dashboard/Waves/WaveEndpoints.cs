@@ -20,10 +20,16 @@ public sealed record AddMachines(Guid[]? MachineIds, string? Site, string? Role,
 
 public sealed record SetGate(int RestoredPercent);
 
-public sealed record MachineActionRequest(string Action, Guid[] MachineIds, string? Reason);
+public sealed record MoveMachines(Guid[]? MachineIds);
 
 public static class WaveEndpoints
 {
+    public static WebApplicationBuilder AddWaves(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<WaveQuery>();
+        return builder;
+    }
+
     public static WebApplication MapWaveApi(this WebApplication app)
     {
         var waves = app.MapGroup("/api/waves").RequireAuthorization(Policies.Lead);
@@ -76,20 +82,22 @@ public static class WaveEndpoints
                 return Results.Ok(new { wave = id, dependsOn, body.RestoredPercent });
             }));
 
-        app.MapPost("/api/machines/actions", async (MachineActionRequest body, LeadActions actions, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+        waves.MapPost("/{id:guid}/machines/move", async (Guid id, MoveMachines body, WavePlanner planner, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
         {
-            if (!Enum.TryParse<LeadAction>(body.Action, ignoreCase: true, out var action) || !Enum.IsDefined(action))
-            {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["action"] = ["One of: retry, skip, requeue."] });
-            }
-
             if (body.MachineIds is not { Length: > 0 and <= 100_000 })
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["machineIds"] = ["Between 1 and 100,000 machine ids."] });
             }
 
-            return Results.Ok(await actions.ApplyAsync(action, body.MachineIds, body.Reason, LeadOf(user, http), ct));
-        }).RequireAuthorization(Policies.Lead);
+            try
+            {
+                return Results.Ok(await planner.MoveMachinesAsync(id, body.MachineIds, LeadOf(user, http), ct));
+            }
+            catch (WaveRuleException e)
+            {
+                return e.NotFound ? Results.NotFound(new { error = e.Message }) : Results.Conflict(new { error = e.Message });
+            }
+        });
         return app;
     }
 

@@ -1,8 +1,7 @@
 using Bunit;
-using Reimage.Dashboard.Components.Pages;
-using Reimage.Dashboard.Components.Pages.Tech;
+using Reimage.Dashboard.Components;
 using Reimage.Dashboard.Executive;
-using Reimage.Dashboard.Technicians;
+using Reimage.Dashboard.HandsOn;
 using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Tests.Components;

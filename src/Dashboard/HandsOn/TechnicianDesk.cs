@@ -4,7 +4,7 @@ using Reimage.Dashboard.Accounts;
 using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Dashboard.Technicians;
+namespace Reimage.Dashboard.HandsOn;
 
 /// <summary>A roster entry a signed-in person may work as.</summary>
 public sealed record RosterEntry(Guid Id, string Name, string SiteCode);

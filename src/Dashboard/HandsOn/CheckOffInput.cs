@@ -1,6 +1,6 @@
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Dashboard.Technicians;
+namespace Reimage.Dashboard.HandsOn;
 
 /// <summary>
 /// A check-off as the tablet's form posts it. The idempotency key is issued with the form, so a double tap or a

@@ -1,20 +1,19 @@
-using Hangfire;
-using Hangfire.Dashboard;
+using System.Security.Claims;
 using Reimage.Dashboard.Infrastructure;
-using Reimage.Orchestrator.Import;
+using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Fleet;
 
-public static class FleetExtensions
+public sealed record MachineActionRequest(string Action, Guid[] MachineIds, string? Reason);
+
+/// <summary>The fleet of machines for leads: the grid's reads, export, bulk and lead actions on machines.</summary>
+public static class FleetEndpoints
 {
     public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<Live.LiveUpdates>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<Live.LiveUpdates>());
         builder.Services.AddSingleton<FleetStatus>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatus>());
         builder.Services.AddSingleton<FleetQuery>();
-        builder.Services.AddSingleton<Waves.WaveQuery>();
         builder.Services.AddSingleton<FleetExport>();
         builder.Services.AddSingleton<MachineDetailQuery>();
         builder.Services.AddSingleton<SavedFilters>();
@@ -22,7 +21,10 @@ public static class FleetExtensions
         return builder;
     }
 
-    /// <summary><c>GET /api/machines/export</c>: the grid's filter as CSV, for leads.</summary>
+    /// <summary>
+    /// <c>GET /api/machines/export</c>: the grid's filter as CSV; <c>POST /api/machines/actions</c>: retry, skip or
+    /// requeue machines, one answer each. For leads.
+    /// </summary>
     public static WebApplication MapFleetApi(this WebApplication app)
     {
         app.MapGet("/api/machines/export", async (string? site, string? state, string? text, FleetExport export, TimeProvider clock, HttpContext http, CancellationToken ct) =>
@@ -39,30 +41,21 @@ public static class FleetExtensions
             await export.WriteAsync(filter, writer, ct);
             return Results.Empty;
         }).RequireAuthorization(Policies.Lead);
-        return app;
-    }
 
-    /// <summary>
-    /// The Hangfire Dashboard at <c>/hangfire</c>, for leads and admins only: the endpoint's policy, and Hangfire's own
-    /// filter checking the same roles (its dashboard would otherwise let anyone local in).
-    /// </summary>
-    public static WebApplication MapJobsDashboard(this WebApplication app)
-    {
-        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        app.MapPost("/api/machines/actions", async (MachineActionRequest body, LeadActions actions, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
         {
-            Authorization = [new LeadsOnly()],
-            DisplayStorageConnectionString = false,
-            DashboardTitle = "Reimage jobs",
+            if (!Enum.TryParse<LeadAction>(body.Action, ignoreCase: true, out var action) || !Enum.IsDefined(action))
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["action"] = ["One of: retry, skip, requeue."] });
+            }
+
+            if (body.MachineIds is not { Length: > 0 and <= 100_000 })
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["machineIds"] = ["Between 1 and 100,000 machine ids."] });
+            }
+
+            return Results.Ok(await actions.ApplyAsync(action, body.MachineIds, body.Reason, new Actor(user.Identity?.Name ?? "unknown", $"api {http.Connection.RemoteIpAddress}"), ct));
         }).RequireAuthorization(Policies.Lead);
         return app;
-    }
-
-    private sealed class LeadsOnly : IDashboardAuthorizationFilter
-    {
-        public bool Authorize(DashboardContext context)
-        {
-            var user = context.GetHttpContext().User;
-            return user.IsInRole(Accounts.Roles.Lead) || user.IsInRole(Accounts.Roles.Admin);
-        }
     }
 }
