@@ -11,6 +11,7 @@ using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Dashboard.Demo;
 

@@ -3,6 +3,7 @@ using Npgsql;
 using Reimage.Dashboard.Accounts;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Orchestrator.Evidence;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Dashboard.Evidence;
 

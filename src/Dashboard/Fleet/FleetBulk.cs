@@ -1,6 +1,7 @@
 using Npgsql;
 using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Dashboard.Fleet;
 

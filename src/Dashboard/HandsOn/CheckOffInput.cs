@@ -1,4 +1,5 @@
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Dashboard.HandsOn;
 

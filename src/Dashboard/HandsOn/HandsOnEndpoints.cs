@@ -3,6 +3,7 @@ using Reimage.Dashboard.Accounts;
 using Reimage.Dashboard.Infrastructure;
 using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Dashboard.HandsOn;
 

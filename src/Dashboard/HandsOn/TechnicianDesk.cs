@@ -3,6 +3,7 @@ using Npgsql;
 using Reimage.Dashboard.Accounts;
 using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Dashboard.HandsOn;
 

@@ -43,7 +43,7 @@ internal sealed record TemplateColumn(ImportField Field, string Name, int MaxLen
 
 internal static class ImportColumns
 {
-    // Limits are the database column lengths (Infrastructure/ModelConfiguration.cs); 0 = not a free-text column.
+    // Limits are the database column lengths (each feature's *Configuration.cs); 0 = not a free-text column.
     // Aliases are listed in priority order: when a file has several, the first non-empty one on the row wins.
     public static readonly TemplateColumn[] All =
     [

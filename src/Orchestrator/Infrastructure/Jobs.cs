@@ -4,6 +4,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Reimage.Orchestrator.Agents;
+using Reimage.Orchestrator.Evidence;
+using Reimage.Orchestrator.HandsOn;
+using Reimage.Orchestrator.Imaging;
+using Reimage.Orchestrator.Import;
+using Reimage.Orchestrator.Scheduling;
+using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 
@@ -38,25 +44,9 @@ public static class Jobs
             builder.Services.AddHostedService<RecurringJobsRegistration>();
         }
 
-        builder.Services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.Section)
-            .Validate(o => o.RetryBackoff >= TimeSpan.Zero && o.BatchSize > 0 && o.QuarantineAfterFailures >= 1,
-                "Reimage:Workflow needs a non-negative RetryBackoff, a positive BatchSize and QuarantineAfterFailures of at least 1.").ValidateOnStart();
-        builder.Services.AddSingleton<TransitionWriter>();
-        builder.Services.AddSingleton<WorkflowPump>();
-        builder.Services.AddSingleton<Scheduling.Dispatcher>();
-        builder.Services.AddSingleton<Scheduling.TechnicianWork>();
-        builder.Services.AddSingleton<Sites.Stockroom>();
-        builder.Services.AddSingleton<WorkflowKick>();
-        builder.Services.AddTransient<WorkflowPumpJob>();
-        builder.Services.AddSingleton<WavePlanner>();
-        builder.Services.AddSingleton<LeadActions>();
-        builder.Services.AddSingleton<HandsOnSteps>();
-        builder.Services.AddSingleton<Evidence.Custody>();
-        builder.Services.AddSingleton<AgentCommandQueue>();
-        builder.Services.AddSingleton<AgentRegistry>();
-        builder.Services.AddSingleton<Imaging.PhoneHome>();
-        builder.Services.AddSingleton<Imaging.ImageCatalog>();
-        builder.Services.AddSingleton<Import.FleetImporter>();
+        // The engine, feature by feature.
+        builder.Services.AddWorkflowEngine().AddDispatcher().AddStockroom().AddWavePlanning().AddHandsOnWork()
+            .AddEvidenceCustody().AddAgentCommands().AddImaging().AddFleetImport();
         return builder;
     }
 

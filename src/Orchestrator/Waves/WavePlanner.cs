@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Orchestrator.Waves;
 

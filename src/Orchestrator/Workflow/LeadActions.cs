@@ -1,4 +1,5 @@
 using Npgsql;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Orchestrator.Workflow;
 

@@ -1,3 +1,5 @@
+using Reimage.Orchestrator.HandsOn;
+
 namespace Reimage.Orchestrator.Workflow;
 
 public enum RecoveryPath

@@ -8,6 +8,7 @@ using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
 using static Reimage.Tests.TestFleet;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Orchestrator.Tests.Scheduling;
 

@@ -7,6 +7,7 @@ using Reimage.Orchestrator.Forecast;
 using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Bench.Forecast.Accuracy;
 

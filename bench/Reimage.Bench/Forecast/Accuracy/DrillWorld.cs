@@ -6,6 +6,7 @@ using Reimage.Orchestrator.Infrastructure;
 using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Sites;
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Bench.Forecast.Accuracy;
 

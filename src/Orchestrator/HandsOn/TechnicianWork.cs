@@ -1,7 +1,8 @@
 using Npgsql;
+using Reimage.Orchestrator.Scheduling;
 using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Orchestrator.Scheduling;
+namespace Reimage.Orchestrator.HandsOn;
 
 /// <summary>A technician's queue entry, in walking order.</summary>
 public sealed record QueueEntry(Guid MachineId, string Hostname, string? AssetTag, string? Building, string? Floor, string? Room, Step Step);

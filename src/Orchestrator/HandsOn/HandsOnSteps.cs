@@ -2,8 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
 using Reimage.Orchestrator.Infrastructure;
+using Reimage.Orchestrator.Workflow;
 
-namespace Reimage.Orchestrator.Workflow;
+namespace Reimage.Orchestrator.HandsOn;
 
 /// <summary>What a technician reports when checking off a hands-on step.</summary>
 public sealed record HandsOnCompletion(

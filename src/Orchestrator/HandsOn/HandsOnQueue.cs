@@ -1,7 +1,8 @@
 using Npgsql;
 using Reimage.Orchestrator.Workflow;
+using Reimage.Orchestrator.Scheduling;
 
-namespace Reimage.Orchestrator.Scheduling;
+namespace Reimage.Orchestrator.HandsOn;
 
 /// <summary>A machine at a hands-on step, with whoever holds it.</summary>
 public sealed record HandsOnItem(HandsOnWork Work, long Version, Step Step, Guid? TechnicianId, string? TechnicianName, string? AssetTag)
