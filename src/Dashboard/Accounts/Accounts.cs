@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Reimage.Dashboard.Accounts;
 
-/// <summary>The four kinds of people who use Reimage (DESIGN §9).</summary>
+/// <summary>The four kinds of people who use Reimage.</summary>
 public static class Roles
 {
     public const string Admin = "Admin";

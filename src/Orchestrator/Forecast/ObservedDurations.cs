@@ -6,7 +6,7 @@ namespace Reimage.Orchestrator.Forecast;
 public sealed record ObservedDuration(Guid SiteId, Step Step, TimeSpan Duration);
 
 /// <summary>
-/// Replaces configured step durations with what the recovery shows, as it shows it (DESIGN §7): per site and step,
+/// Replaces configured step durations with what the recovery shows, as it shows it: per site and step,
 /// once there are enough observations, the log-normal that fits them best; until then, the configured one.
 /// </summary>
 public static class ObservedDurations

@@ -92,7 +92,7 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
         var criticality = values[(int)ImportField.Criticality];
         if (criticality is null)
         {
-            // Identity first, then servers, then everyone else (DESIGN §2's wave order).
+            // Identity first, then servers, then everyone else (the order recovery waves take).
             row.Criticality = row.Role switch { MachineRole.DomainController => 1, MachineRole.Server => 2, _ => 3 };
         }
         else if (ParseCriticality(criticality) is { } tier)

@@ -1,7 +1,7 @@
 namespace Reimage.Orchestrator.Machines;
 
 /// <summary>
-/// The inventory record of one machine (DESIGN §5). Its recovery record is <see cref="Workflow.Recovery"/>;
+/// The inventory record of one machine. Its recovery record is <see cref="Workflow.Recovery"/>;
 /// the two are kept apart so that a re-import never contends with the workflow for the same row.
 /// </summary>
 public sealed class Machine

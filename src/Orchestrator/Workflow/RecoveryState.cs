@@ -1,6 +1,6 @@
 namespace Reimage.Orchestrator.Workflow;
 
-/// <summary>Top-level recovery states (DESIGN §5).</summary>
+/// <summary>Top-level recovery states.</summary>
 public enum RecoveryState
 {
     NotPlanned,

@@ -44,7 +44,7 @@ public sealed record DrillOutcome(
 }
 
 /// <summary>
-/// The forecast's accuracy drill (issue 6): the <see cref="AccuracyFleet"/> plan seeded into an empty database, the
+/// The forecast's accuracy drill: the <see cref="AccuracyFleet"/> plan seeded into an empty database, the
 /// forecast read from the live tables at the start (<see cref="LivePlan"/>, <see cref="Forecaster"/>), then the real
 /// engine — <see cref="WorkflowPumpJob"/> with its <see cref="WorkflowPump"/> and <see cref="Dispatcher"/>, the
 /// <see cref="TransitionWriter"/>, the agent command queue, technicians' check-offs, PostgreSQL — run on a

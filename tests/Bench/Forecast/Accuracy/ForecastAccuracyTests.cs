@@ -6,7 +6,7 @@ using Reimage.Tests;
 namespace Reimage.Bench.Tests.Forecast.Accuracy;
 
 /// <summary>
-/// Issue 6's accuracy drills: the simulated fleet through the real engine (pump job, dispatcher, transition writer,
+/// The forecast's accuracy drills: the simulated fleet through the real engine (pump job, dispatcher, transition writer,
 /// command queue, check-offs, PostgreSQL) on a drill clock, compared with the forecast made from the live tables at
 /// the start. Seeds are fixed (1…n), so a run is repeatable; nothing is tuned per seed.
 /// </summary>

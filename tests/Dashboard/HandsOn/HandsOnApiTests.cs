@@ -6,7 +6,7 @@ using Reimage.Orchestrator.Waves;
 using Reimage.Orchestrator.Workflow;
 using Reimage.Tests;
 
-namespace Reimage.Dashboard.Tests.Machines;
+namespace Reimage.Dashboard.Tests.HandsOn;
 
 /// <summary>A technician checks off the hands-on steps of a drive replacement through the API.</summary>
 [Collection("Hangfire")]
