@@ -69,7 +69,7 @@ public static class HandsOnEndpoints
     private static async Task<IResult> Answer(Task<MachineOutcome> outcome)
     {
         var o = await outcome;
-        return o.Done ? Results.Ok(o) : o.Result == "no such machine" ? Results.NotFound(o) : Results.Conflict(o);
+        return o.Done ? Results.Ok(o) : o.NoSuchMachine ? Results.NotFound(o) : Results.Conflict(o);
     }
 
     private static Actor ActorOf(ClaimsPrincipal user, HttpContext http) =>

@@ -66,7 +66,7 @@ public sealed class TechnicianWork(NpgsqlDataSource db, TransitionWriter writer,
         {
             if (!await reader.ReadAsync(ct))
             {
-                return new MachineOutcome(machineId, false, "no such machine");
+                return MachineOutcome.Missing(machineId);
             }
 
             var step = reader.IsDBNull(2) ? null : reader.GetString(2);

@@ -111,7 +111,7 @@ public sealed class WavePlanner(IDbContextFactory<ReimageDbContext> contexts, Np
         {
             if (!found.TryGetValue(id, out var r))
             {
-                outcomes[id] = new MachineOutcome(id, false, "no such machine");
+                outcomes[id] = MachineOutcome.Missing(id);
             }
             else if (r.WaveId == waveId)
             {

@@ -3,8 +3,14 @@ using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Orchestrator.Workflow;
 
-/// <summary>What a bulk action did to one machine.</summary>
-public sealed record MachineOutcome(Guid MachineId, bool Done, string Result);
+/// <summary>What an action did to one machine; <see cref="NoSuchMachine"/> when there is no machine of that id.</summary>
+public sealed record MachineOutcome(Guid MachineId, bool Done, string Result)
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool NoSuchMachine { get; init; }
+
+    public static MachineOutcome Missing(Guid machineId) => new(machineId, false, "no such machine") { NoSuchMachine = true };
+}
 
 public enum LeadAction
 {
@@ -57,7 +63,7 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
         {
             if (!current.TryGetValue(id, out var r))
             {
-                outcomes[id] = new MachineOutcome(id, false, "no such machine");
+                outcomes[id] = MachineOutcome.Missing(id);
                 continue;
             }
 
