@@ -22,6 +22,9 @@ if (await CommandLine.RunVerbAsync(args) is { } exitCode)
 
 var demo = args.Contains("--demo");
 var builder = WebApplication.CreateBuilder(args.Where(a => a != "--demo").ToArray());
+// The run command is Production; run from build output, Blazor's script and the static assets come from the build's
+// manifest (a no-op when there is none, as in publish output).
+builder.WebHost.UseStaticWebAssets();
 try
 {
     builder.AddReimageStorage();
