@@ -125,7 +125,7 @@ public static class Drill
             }
         }
 
-        await services.GetRequiredService<FleetImporter>().ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), new ImportOptions(), Actor.System("drill"), ct);
+        await services.GetRequiredService<FleetImporter>().ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), new ImportOptions(CreateSites: true), Actor.System("drill"), ct);
         var wave = await planner.CreateAsync("Idle latency", 2, ct);
         var ids = new List<Guid>();
         await using (var select = db.CreateCommand("SELECT id FROM reimage.machines WHERE hostname LIKE 'IDLE%'"))
@@ -220,7 +220,7 @@ public static class Drill
         }
 
         var report = await services.GetRequiredService<FleetImporter>().ImportAsync(
-            new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), new ImportOptions(), Actor.System("drill"), ct);
+            new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), new ImportOptions(CreateSites: true), Actor.System("drill"), ct);
         if (!report.Imported)
         {
             throw new InvalidOperationException("The drill fleet did not import:\n" + report.ToText());

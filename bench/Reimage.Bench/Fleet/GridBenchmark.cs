@@ -23,7 +23,7 @@ public static class GridBenchmark
         await using var database = await ThrowawayDatabase.CreateAsync(connectionString, "reimage_grid", ct);
         await using var db = NpgsqlDataSource.Create(database.ConnectionString);
         var (csv, _) = ImportBenchmark.Generate(machines, seed: 20261126);
-        var report = await new FleetImporter(db, TimeProvider.System).ImportAsync(new MemoryStream(csv), new ImportOptions(), Actor.System("benchmark"), ct);
+        var report = await new FleetImporter(db, TimeProvider.System).ImportAsync(new MemoryStream(csv), new ImportOptions(CreateSites: true), Actor.System("benchmark"), ct);
         if (!report.Imported)
         {
             await output.WriteAsync(report.ToText());

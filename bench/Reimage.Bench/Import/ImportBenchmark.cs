@@ -36,7 +36,7 @@ public static class ImportBenchmark
         {
             await ResetAsync(bench, ct);
             var watch = Stopwatch.StartNew();
-            var report = await importer.ImportAsync(new MemoryStream(csv, writable: false), new ImportOptions(), actor, ct);
+            var report = await importer.ImportAsync(new MemoryStream(csv, writable: false), new ImportOptions(CreateSites: true), actor, ct);
             var import = watch.Elapsed.TotalSeconds;
             if (!report.Imported || report.Inserted != rows)
             {

@@ -127,7 +127,7 @@ internal sealed class DemoRunner(
         await context.SaveChangesAsync(ct);
 
         await using var csv = new MemoryStream(Encoding.UTF8.GetBytes(DemoFleet.Csv()));
-        var report = await importer.ImportAsync(csv, new ImportOptions(), DemoActor, ct);
+        var report = await importer.ImportAsync(csv, new ImportOptions(CreateSites: true), DemoActor, ct);
         if (!report.Imported)
         {
             throw new InvalidOperationException("The demo fleet did not import:\n" + report.ToText());

@@ -12,13 +12,15 @@ public static class ImportEndpoints
 
     /// <summary>
     /// <c>POST /api/import</c>: the request body is the CSV file (any content type), or a multipart form with a
-    /// <c>file</c> field. <c>?site=CODE</c> gives rows without a site column their site; <c>?dryRun=true</c> validates only.
+    /// <c>file</c> field. <c>?site=CODE</c> gives new machines whose row names no site their site; <c>?dryRun=true</c> validates
+    /// only; <c>?createSites=true</c> creates sites the file names that do not exist (otherwise they are errors);
+    /// <c>?replaceMacs=true</c> replaces a machine's MACs with the row's instead of adding them.
     /// 200 with the report when imported (or valid, for a dry run); 422 with the report (every error, by line and column)
     /// when the file was rejected and nothing was written; 400 when there is no file; 413 when it is too large.
     /// </summary>
     public static WebApplication MapImportApi(this WebApplication app)
     {
-        app.MapPost("/api/import", async (HttpRequest request, FleetImporter importer, ClaimsPrincipal user, string? site, bool? dryRun, CancellationToken ct) =>
+        app.MapPost("/api/import", async (HttpRequest request, FleetImporter importer, ClaimsPrincipal user, string? site, bool? dryRun, bool? createSites, bool? replaceMacs, CancellationToken ct) =>
         {
             if (request.ContentLength is > MaxFileBytes)
             {
@@ -54,7 +56,7 @@ public static class ImportEndpoints
             await using (body)
             {
                 var actor = new Actor(user.Identity?.Name ?? "unknown", $"api {request.HttpContext.Connection.RemoteIpAddress}");
-                var report = await importer.ImportAsync(body, new ImportOptions(site, dryRun ?? false), actor, ct);
+                var report = await importer.ImportAsync(body, new ImportOptions(site, dryRun ?? false, createSites ?? false, replaceMacs ?? false), actor, ct);
                 return report.Errors.Count == 0 ? Results.Ok(report) : Results.UnprocessableEntity(report);
             }
         })

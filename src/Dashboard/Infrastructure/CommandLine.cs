@@ -45,10 +45,12 @@ public static class CommandLine
         {
             return args[0] switch
             {
-                "import" when args.Length >= 2 => await ImportCommands.ImportFileAsync(host.Services, args[1], Option(args, "--site"), Console.Out, cancel.Token),
-                "import" => Usage("import FILE [--site CODE]"),
+                "import" when args.Length >= 2 => await ImportCommands.ImportFileAsync(host.Services, args[1],
+                    new ImportOptions(Option(args, "--site"), args.Contains("--dry-run"), args.Contains("--create-sites"), args.Contains("--replace-macs")),
+                    Console.Out, cancel.Token),
+                "import" => Usage(ImportUsage),
                 "verify-audit" => await VerifyAuditAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Console.Out, cancel.Token),
-                _ => Usage("import FILE [--site CODE] | verify-audit"),
+                _ => Usage($"{ImportUsage} | verify-audit"),
             };
         }
         finally
@@ -57,6 +59,8 @@ public static class CommandLine
             host.Services.GetService<LocalPostgres>()?.Stop();
         }
     }
+
+    private const string ImportUsage = "import FILE [--site CODE] [--create-sites] [--replace-macs] [--dry-run]";
 
     /// <summary>Checks every machine's event chain; exit code 0 when intact, 1 when broken (naming the first broken event).</summary>
     public static async Task<int> VerifyAuditAsync(NpgsqlDataSource db, TextWriter output, CancellationToken ct)

@@ -2,12 +2,13 @@ namespace Reimage.Orchestrator.Import;
 
 /// <summary>
 /// Rows of one file that claim the same machine or the same hardware. The upsert key is the hostname, so two
-/// rows with one hostname would silently overwrite each other; a serial or a MAC on two rows means one of
-/// them is wrong, and imaging would boot the wrong machine.
+/// rows with one hostname would silently overwrite each other; a serial on two rows means one of them is wrong.
+/// A MAC on several rows is normal (docks and USB adapters move between machines): a warning naming them, and the
+/// MAC is kept on every row as a shared MAC.
 /// </summary>
 internal static class FileDuplicates
 {
-    public static void Find(List<StagedMachine> rows, ColumnMap map, List<ImportIssue> errors)
+    public static void Find(List<StagedMachine> rows, ColumnMap map, List<ImportIssue> errors, List<ImportIssue> warnings)
     {
         var hostnames = new Dictionary<string, StagedMachine>(rows.Count, StringComparer.OrdinalIgnoreCase);
         var serials = new Dictionary<string, StagedMachine>(rows.Count, StringComparer.OrdinalIgnoreCase);
@@ -36,8 +37,8 @@ internal static class FileDuplicates
                 if (!macs.TryAdd(mac, row))
                 {
                     var first = macs[mac];
-                    errors.Add(new ImportIssue(row.Line, macColumn,
-                        $"MAC address {mac} is also on line {first.Line} ({first.Hostname}): lines {first.Line} and {row.Line} cannot both have it"));
+                    warnings.Add(new ImportIssue(row.Line, macColumn,
+                        $"MAC address {mac} is also on line {first.Line} ({first.Hostname}): {MacAddresses.SharedNote}"));
                 }
             }
         }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using CsvHelper;
 
 namespace Reimage.Orchestrator.Import;
@@ -12,7 +14,7 @@ internal sealed record ParsedFile(
 /// </summary>
 internal static class FleetCsvParser
 {
-    public static ParsedFile Parse(CsvSource source, ImportOptions options, TimeProvider clock, CancellationToken ct)
+    public static ParsedFile Parse(CsvSource source, TimeProvider clock, CancellationToken ct)
     {
         var errors = new List<ImportIssue>();
         var warnings = new List<ImportIssue>();
@@ -25,8 +27,9 @@ internal static class FleetCsvParser
             PoolStrings = true,
             AllowLineBreaksInQuotes = true,
             SkipEmptyLines = true,
-            OnMalformedRecord = m => warnings.Add(new ImportIssue(
-                (int)m.LineNumber + offset, "", $"malformed quoting ({m.Reason}); the row was read as best it could be")),
+            // Every structural problem is an error: a row read "as best it could be" is a row whose values may have
+            // moved into the wrong columns, and an unclosed quote swallows every row after it.
+            OnMalformedRecord = m => errors.Add(new ImportIssue((int)m.LineNumber + offset, "", Malformed(m.Reason))),
         };
 
         using var reader = CsvReader.Create(source.Utf8Text, readerOptions);
@@ -52,7 +55,8 @@ internal static class FleetCsvParser
                 "no hostname column: name it \"hostname\" (or Name, ComputerName, DeviceName, DNSHostName)"));
         }
 
-        var validator = new RowValidator(map, options, errors, warnings, clock);
+        var validator = new RowValidator(map, errors, warnings, clock);
+        var hasControlCharacters = source.Utf8Text.Span.IndexOfAny(ControlBytes) >= 0;
         var values = new string?[ImportColumns.All.Length];
         var supplier = new int[ImportColumns.All.Length];
         while (reader.Read())
@@ -63,6 +67,7 @@ internal static class FleetCsvParser
             }
 
             var line = (int)reader.LineNumber + offset;
+            CheckStructure(reader, headers, line, hasControlCharacters, errors);
             for (var f = 0; f < values.Length; f++)
             {
                 (values[f], supplier[f]) = Value(reader, map.Sources((ImportField)f));
@@ -73,11 +78,53 @@ internal static class FleetCsvParser
             rows.Add(validator.Validate(line, values, supplier, operatingSystem, distinguishedName));
         }
 
-        FileDuplicates.Find(rows, map, errors);
+        FileDuplicates.Find(rows, map, errors, warnings);
         ImportReport.SortByLine(errors);
         ImportReport.SortByLine(warnings);
         return new ParsedFile(map.Format, delimiter, source.Encoding, map, rows, errors, warnings);
     }
+
+    /// <summary>Control bytes that no inventory value contains (tab, CR and LF are allowed: they occur in quoted notes).</summary>
+    private static readonly SearchValues<byte> ControlBytes = SearchValues.Create(
+        [.. Enumerable.Range(0, 32).Where(b => b is not ('\t' or '\r' or '\n')).Select(b => (byte)b), 0x7F]);
+
+    /// <summary>Field count, cell length and control characters of every cell, ignored columns included.</summary>
+    private static void CheckStructure(CsvReader reader, IReadOnlyList<string> headers, int line, bool hasControlCharacters, List<ImportIssue> errors)
+    {
+        if (reader.FieldCount != headers.Count)
+        {
+            errors.Add(new ImportIssue(line, "",
+                $"the row has {reader.FieldCount} field{(reader.FieldCount == 1 ? "" : "s")} and the header {headers.Count}: " +
+                (reader.FieldCount > headers.Count ? "a value holds an unquoted separator, or there is an extra one" : "a separator is missing, or the row is cut short")));
+        }
+
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            var header = i < headers.Count ? headers[i] : $"field {i + 1}";
+            var raw = reader.GetRawSpan(i);
+            if (raw.Length > ImportColumns.MaxCellLength && reader.GetString(i).Length is var length && length > ImportColumns.MaxCellLength)
+            {
+                errors.Add(new ImportIssue(line, header, string.Create(CultureInfo.InvariantCulture,
+                    $"the value is {length:N0} characters long; no cell may be longer than {ImportColumns.MaxCellLength:N0}")));
+            }
+
+            if (hasControlCharacters && raw.IndexOfAny(ControlBytes) is var at and >= 0)
+            {
+                var name = raw[at] == 0 ? "a NUL character" : $"the control character U+{raw[at]:X4}";
+                errors.Add(new ImportIssue(line, header, $"the value contains {name}, which no inventory field may hold"));
+            }
+        }
+    }
+
+    private static string Malformed(CsvMalformedReason reason) => reason switch
+    {
+        CsvMalformedReason.UnterminatedQuote => "a quoted value that starts on this line is never closed, so every line after it would be read into it: close the quote",
+        CsvMalformedReason.StrayQuote => "a quote inside an unquoted value: quote the whole value and double the quote inside (\"\")",
+        CsvMalformedReason.TextAfterClosingQuote => "text after a closing quote: quote the whole value and double any quote inside it (\"\")",
+        CsvMalformedReason.LineBreakInQuotes => "a line break inside a quoted value",
+        CsvMalformedReason.FieldCountMismatch => "the row has a different number of fields from the header",
+        _ => $"malformed CSV ({reason})",
+    };
 
     /// <summary>The first non-empty value among the file columns that can supply a template column, and which one it was.</summary>
     private static (string? Value, int Source) Value(CsvReader reader, ReadOnlySpan<ColumnSource> sources)

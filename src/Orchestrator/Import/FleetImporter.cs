@@ -18,7 +18,7 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(actor);
 
         var source = await CsvSource.ReadAsync(csv, ct);
-        var parsed = FleetCsvParser.Parse(source, options, clock, ct);
+        var parsed = FleetCsvParser.Parse(source, clock, ct);
         if (options.DefaultSite is { Length: > 32 } site)
         {
             parsed.Errors.Insert(0, new ImportIssue(0, "", $"the default site \"{site}\" is {site.Length} characters long; the limit is 32"));
@@ -34,15 +34,25 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
 
         // Two imports at once would each see the other's new hostnames as absent and both try to insert them.
         // work_mem: the staging joins hash the whole file; spilling them to disk doubles their cost.
-        await using (var exclusive = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('reimage.import')); SET LOCAL work_mem = '64MB'", connection))
+        // The import's own statements have no command timeout: a large file or a wait behind another import is not a
+        // fault. The caller's token still cancels them. statement_timeout 0: a server-wide default must not cut it short.
+        await using (var exclusive = new NpgsqlCommand(
+            "SET LOCAL statement_timeout = 0; SELECT pg_advisory_xact_lock(hashtext('reimage.import')); SET LOCAL work_mem = '64MB'", connection)
+            { CommandTimeout = 0 })
         {
             await exclusive.ExecuteNonQueryAsync(ct);
         }
 
-        await FleetStaging.CopyAsync(connection, parsed.Rows, ct);
+        await FleetStaging.CopyAsync(connection, parsed.Rows, options.DefaultSite?.Trim() is { Length: > 0 } defaultSite ? defaultSite : null, ct);
         var conflicts = await FleetStaging.FindConflictsAsync(connection, ct);
         AddConflicts(parsed, conflicts);
         await FleetWriter.MapSitesAsync(connection, ct);
+        var siteProblems = await FleetStaging.FindSiteProblemsAsync(connection, options.CreateSites, ct);
+        if (siteProblems.Count > 0)
+        {
+            AddSiteProblems(parsed, siteProblems, await FleetStaging.SiteCodesAsync(connection, ct));
+        }
+
         if (parsed.Errors.Count > 0)
         {
             await transaction.RollbackAsync(ct);
@@ -51,30 +61,45 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
 
         if (options.DryRun)
         {
-            var preview = await FleetStaging.PreviewAsync(connection, ct);
+            var preview = await FleetStaging.PreviewAsync(connection, options.ReplaceMacs, ct);
             await transaction.RollbackAsync(ct);
             return Report(parsed, options, imported: false, preview);
         }
 
-        var (inserted, updated, sitesCreated) = await FleetWriter.WriteAsync(connection, actor, clock.GetUtcNow(), ct);
+        var (inserted, updated, sitesCreated) = await FleetWriter.WriteAsync(connection, actor, clock.GetUtcNow(), options.ReplaceMacs, ct);
         await transaction.CommitAsync(ct);
         return Report(parsed, options, imported: true, new ImportPreview(inserted, updated, parsed.Rows.Count - inserted - updated, sitesCreated));
     }
 
     private static void AddConflicts(ParsedFile parsed, List<FleetConflict> conflicts)
     {
-        if (conflicts.Count == 0)
-        {
-            return;
-        }
-
         var serialColumn = parsed.Columns!.HeaderFor(ImportField.SerialNumber);
         var macColumn = parsed.Columns.HeaderFor(ImportField.MacAddresses);
         foreach (var c in conflicts)
         {
-            parsed.Errors.Add(c.IsSerial
-                ? new ImportIssue(c.Line, serialColumn, $"serial number \"{c.Value}\" already belongs to machine {c.OwnerHostname} in the fleet")
-                : new ImportIssue(c.Line, macColumn, $"MAC address {c.Value} already belongs to machine {c.OwnerHostname} in the fleet"));
+            if (c.IsSerial)
+            {
+                parsed.Errors.Add(new ImportIssue(c.Line, serialColumn, $"serial number \"{c.Value}\" already belongs to machine {c.OwnerHostname} in the fleet"));
+            }
+            else
+            {
+                parsed.Warnings.Add(new ImportIssue(c.Line, macColumn, $"MAC address {c.Value} is also on {c.OwnerHostname} in the fleet: {MacAddresses.SharedNote}"));
+            }
+        }
+
+        ImportReport.SortByLine(parsed.Errors);
+        ImportReport.SortByLine(parsed.Warnings);
+    }
+
+    private static void AddSiteProblems(ParsedFile parsed, List<(int Line, string? Site)> problems, List<string> known)
+    {
+        var column = parsed.Columns!.HeaderFor(ImportField.Site);
+        var hint = known.Count == 0 ? "there are no sites yet" : $"the sites are {string.Join(", ", known.Take(20))}{(known.Count > 20 ? ", …" : "")}";
+        foreach (var (line, site) in problems)
+        {
+            parsed.Errors.Add(site is null
+                ? new ImportIssue(line, column, "a new machine needs a site: give a site column, or a default site for the import")
+                : new ImportIssue(line, column, $"site \"{site}\" does not exist ({hint}): correct the code, or let the import create new sites"));
         }
 
         ImportReport.SortByLine(parsed.Errors);

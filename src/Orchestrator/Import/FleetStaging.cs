@@ -22,18 +22,25 @@ internal static class FleetStaging
 
     private static readonly string[] Columns =
     [
-        "line", "id", "hostname", "asset_tag", "serial_number", "mac_addresses", "ip_address", "site", "building", "floor", "room",
-        "department", "owner", "role", "criticality", "model", "disk_type", "bmc_address", "image_profile", "path", "default_path",
+        "line", "id", "hostname", "asset_tag", "serial_number", "mac_addresses", "ip_address", "site", "new_site", "building", "floor", "room",
+        "department", "owner", "role", "inferred_role", "new_role", "criticality", "new_criticality", "model", "disk_type", "bmc_address", "image_profile",
+        "path", "default_path", "cleared",
     ];
 
-    public static async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<StagedMachine> rows, CancellationToken ct)
+    /// <summary>
+    /// Copies the rows. <c>site</c> is the site the row names, <c>new_site</c> the one a new machine gets (the row's,
+    /// or else <paramref name="defaultSite"/>); <c>role</c> and <c>criticality</c> are null when the row states none, and
+    /// <c>new_role</c>/<c>new_criticality</c> are what a new machine then gets.
+    /// </summary>
+    public static async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<StagedMachine> rows, string? defaultSite, CancellationToken ct)
     {
         await using (var create = new NpgsqlCommand(
             $"""
             CREATE TEMPORARY TABLE {Table} (
                 line int NOT NULL, id uuid NOT NULL, hostname text, asset_tag text, serial_number text, mac_addresses text[] NOT NULL,
-                ip_address text, site text, building text, floor text, room text, department text, owner text, role text NOT NULL,
-                criticality int NOT NULL, model text, disk_type text, bmc_address text, image_profile text, path text, default_path text NOT NULL
+                ip_address text, site text, new_site text, building text, floor text, room text, department text, owner text, role text,
+                inferred_role text, new_role text NOT NULL, criticality int, new_criticality int NOT NULL, model text, disk_type text, bmc_address text,
+                image_profile text, path text, default_path text NOT NULL, cleared int NOT NULL
             ) ON COMMIT DROP
             """, connection))
         {
@@ -57,19 +64,32 @@ internal static class FleetStaging
                 copy.Write(row.MacAddresses, NpgsqlDbType.Array | NpgsqlDbType.Text);
                 WriteText(copy, row.IpAddress);
                 WriteText(copy, row.Site);
+                WriteText(copy, row.Site ?? defaultSite);
                 WriteText(copy, row.Building);
                 WriteText(copy, row.Floor);
                 WriteText(copy, row.Room);
                 WriteText(copy, row.Department);
                 WriteText(copy, row.Owner);
-                WriteText(copy, RoleNames[(int)row.Role]);
-                copy.Write(row.Criticality, NpgsqlDbType.Integer);
+                WriteText(copy, row.Role is { } role ? RoleNames[(int)role] : null);
+                WriteText(copy, row.InferredRole is { } inferred ? RoleNames[(int)inferred] : null);
+                WriteText(copy, RoleNames[(int)row.NewRole]);
+                if (row.Criticality is { } criticality)
+                {
+                    copy.Write(criticality, NpgsqlDbType.Integer);
+                }
+                else
+                {
+                    copy.WriteNull();
+                }
+
+                copy.Write(row.NewCriticality, NpgsqlDbType.Integer);
                 WriteText(copy, row.Model);
                 WriteText(copy, row.DiskType);
                 WriteText(copy, row.BmcAddress);
                 WriteText(copy, row.ImageProfile);
                 WriteText(copy, row.RecoveryPath is { } path ? PathNames[(int)path] : null);
                 WriteText(copy, PathNames[(int)row.DefaultPath]);
+                copy.Write(row.Cleared, NpgsqlDbType.Integer);
             }
 
             await copy.CompleteAsync(ct);
@@ -80,7 +100,10 @@ internal static class FleetStaging
         await analyze.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Serials and MACs of the file that belong to a machine with another hostname (serials compare without case).</summary>
+    /// <summary>
+    /// Serials of the file that belong to a machine with another hostname (compared without case): errors. MACs of
+    /// the file that another machine already has: shared MACs (docks, USB adapters), reported as warnings.
+    /// </summary>
     public static async Task<List<FleetConflict>> FindConflictsAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using var query = new NpgsqlCommand(
@@ -89,10 +112,11 @@ internal static class FleetStaging
             FROM {Table} s JOIN reimage.machines m ON upper(m.serial_number) = upper(s.serial_number)
             WHERE m.hostname_key IS DISTINCT FROM lower(s.hostname)
             UNION ALL
-            SELECT s.line, false, f.mac, f.hostname
+            SELECT s.line, false, x.mac, string_agg(m.hostname, ', ' ORDER BY m.hostname)
             FROM {Table} s CROSS JOIN LATERAL unnest(s.mac_addresses) AS x(mac)
-            JOIN (SELECT m.hostname, m.hostname_key, unnest(m.mac_addresses) AS mac FROM reimage.machines m) f ON f.mac = x.mac
-            WHERE f.hostname_key IS DISTINCT FROM lower(s.hostname)
+            JOIN (SELECT m.hostname, m.hostname_key, unnest(m.mac_addresses) AS mac FROM reimage.machines m) m ON m.mac = x.mac
+            WHERE m.hostname_key IS DISTINCT FROM lower(s.hostname)
+            GROUP BY s.line, x.mac
             ORDER BY 1
             """, connection);
         var conflicts = new List<FleetConflict>();
@@ -105,24 +129,67 @@ internal static class FleetStaging
         return conflicts;
     }
 
-    public static async Task<ImportPreview> PreviewAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>
+    /// Rows whose site cannot be used: a new machine with no site (no site column value and no default site), or a
+    /// site code that does not exist when the import may not create sites. Must run after the sites are mapped.
+    /// </summary>
+    public static async Task<List<(int Line, string? Site)>> FindSiteProblemsAsync(NpgsqlConnection connection, bool createSites, CancellationToken ct)
     {
+        await using var query = new NpgsqlCommand(
+            $"""
+            SELECT u.line, u.site FROM (
+                SELECT s.line, CASE WHEN m.id IS NULL THEN s.new_site ELSE s.site END AS site, m.id IS NULL AS is_new
+                FROM {Table} s LEFT JOIN reimage.machines m ON m.hostname_key = lower(s.hostname)
+                WHERE s.hostname IS NOT NULL) u
+            WHERE (u.is_new AND u.site IS NULL)
+               OR (NOT @create AND u.site IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {SitesTable} x WHERE x.key = lower(u.site)))
+            ORDER BY u.line
+            """, connection);
+        query.Parameters.AddWithValue("create", createSites);
+        var problems = new List<(int, string?)>();
+        await using var reader = await query.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            problems.Add((reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+        }
+
+        return problems;
+    }
+
+    /// <summary>The codes of the existing sites, for an error that names an unknown one.</summary>
+    public static async Task<List<string>> SiteCodesAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var query = new NpgsqlCommand("SELECT code FROM reimage.sites ORDER BY code", connection);
+        var codes = new List<string>();
+        await using var reader = await query.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            codes.Add(reader.GetString(0));
+        }
+
+        return codes;
+    }
+
+    public static async Task<ImportPreview> PreviewAsync(NpgsqlConnection connection, bool replaceMacs, CancellationToken ct)
+    {
+        var diff = new NpgsqlBatchCommand(
+            $"""
+            SELECT count(*) FILTER (WHERE d.machine_id IS NULL), count(*) FILTER (WHERE d.machine_id IS NOT NULL AND d.changed <> ''),
+                count(*) FILTER (WHERE d.machine_id IS NOT NULL AND d.changed = '')
+            FROM ({FleetWriter.DiffQuery}) d
+            """);
+        diff.Parameters.AddWithValue("replace_macs", replaceMacs);
         await using var batch = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand(
-                    $"""
-                    SELECT count(*) FILTER (WHERE d.machine_id IS NULL), count(*) FILTER (WHERE d.machine_id IS NOT NULL AND d.changed <> ''),
-                        count(*) FILTER (WHERE d.machine_id IS NOT NULL AND d.changed = '')
-                    FROM ({FleetWriter.DiffQuery}) d
-                    """),
+                diff,
                 new NpgsqlBatchCommand(
                     $"""
                     SELECT n.site FROM (
-                        SELECT DISTINCT ON (lower(s.site)) s.site, s.line FROM {Table} s
-                        WHERE s.site IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {SitesTable} x WHERE x.key = lower(s.site))
-                        ORDER BY lower(s.site), s.line) n
+                        SELECT DISTINCT ON (lower(u.site)) u.site, u.line FROM ({FleetWriter.UsedSites}) u
+                        WHERE NOT EXISTS (SELECT 1 FROM {SitesTable} x WHERE x.key = lower(u.site))
+                        ORDER BY lower(u.site), u.line) n
                     ORDER BY n.line
                     """),
             },

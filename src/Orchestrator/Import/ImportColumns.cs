@@ -50,11 +50,12 @@ internal static class ImportColumns
         new(ImportField.Hostname, "hostname", 63,
             [("hostname", ValueShape.AsIs), ("name", ValueShape.AsIs), ("computername", ValueShape.AsIs), ("computer", ValueShape.AsIs),
              ("devicename", ValueShape.AsIs), ("machinename", ValueShape.AsIs), ("netbiosname", ValueShape.AsIs), ("host", ValueShape.AsIs),
-             ("dnshostname", ValueShape.FirstDnsLabel), ("samaccountname", ValueShape.AccountName)]),
+             ("assetname", ValueShape.AsIs), ("dnshostname", ValueShape.FirstDnsLabel), ("samaccountname", ValueShape.AccountName)]),
         new(ImportField.AssetTag, "asset_tag", 64, [("assettag", ValueShape.AsIs), ("assetnumber", ValueShape.AsIs), ("assetid", ValueShape.AsIs), ("asset", ValueShape.AsIs)]),
         new(ImportField.SerialNumber, "serial_number", 64,
             [("serialnumber", ValueShape.AsIs), ("serial", ValueShape.AsIs), ("serialno", ValueShape.AsIs), ("biosserialnumber", ValueShape.AsIs), ("servicetag", ValueShape.AsIs)]),
-        new(ImportField.MacAddresses, "mac_addresses", 0, [("macaddresses", ValueShape.AsIs), ("macaddress", ValueShape.AsIs), ("macs", ValueShape.AsIs), ("mac", ValueShape.AsIs)]),
+        new(ImportField.MacAddresses, "mac_addresses", 0, [("macaddresses", ValueShape.AsIs), ("macaddress", ValueShape.AsIs), ("macs", ValueShape.AsIs), ("mac", ValueShape.AsIs),
+             ("ethernetmac", ValueShape.AsIs), ("wifimac", ValueShape.AsIs)]),
         new(ImportField.IpAddress, "ip_address", 45,
             [("ipaddress", ValueShape.AsIs), ("ipv4address", ValueShape.AsIs), ("ipaddresses", ValueShape.AsIs), ("ip", ValueShape.AsIs), ("ipv6address", ValueShape.AsIs)]),
         new(ImportField.Site, "site", 32, [("site", ValueShape.AsIs), ("sitecode", ValueShape.AsIs)]),
@@ -64,7 +65,8 @@ internal static class ImportColumns
         new(ImportField.Department, "department", 64, [("department", ValueShape.AsIs), ("dept", ValueShape.AsIs), ("businessunit", ValueShape.AsIs)]),
         new(ImportField.Owner, "owner", 128,
             [("owner", ValueShape.AsIs), ("primaryusers", ValueShape.AsIs), ("primaryuser", ValueShape.AsIs), ("topconsoleuser", ValueShape.AsIs),
-             ("assignedto", ValueShape.AsIs), ("user", ValueShape.AsIs), ("managedby", ValueShape.DistinguishedNameCn)]),
+             ("primaryuserdisplayname", ValueShape.AsIs), ("primaryuserupn", ValueShape.AsIs), ("assignedto", ValueShape.AsIs), ("user", ValueShape.AsIs),
+             ("username", ValueShape.AsIs), ("managedby", ValueShape.DistinguishedNameCn)]),
         new(ImportField.Role, "role", 0, [("role", ValueShape.AsIs), ("machinerole", ValueShape.AsIs), ("devicetype", ValueShape.AsIs), ("chassistype", ValueShape.AsIs)]),
         new(ImportField.Criticality, "criticality", 0, [("criticality", ValueShape.AsIs), ("tier", ValueShape.AsIs), ("priority", ValueShape.AsIs)]),
         new(ImportField.Model, "model", 64, [("model", ValueShape.AsIs), ("computermodel", ValueShape.AsIs), ("hardwaremodel", ValueShape.AsIs)]),
@@ -80,6 +82,12 @@ internal static class ImportColumns
     public const string DistinguishedNameHeader = "distinguishedname";
 
     public const int SiteNameMaxLength = 128;
+
+    /// <summary>A cell with this text (any case) empties the field; an empty cell leaves it as it is.</summary>
+    public const string ClearToken = "#clear";
+
+    /// <summary>The longest value any cell may hold, in ignored columns too: nothing in an inventory is longer.</summary>
+    public const int MaxCellLength = 4096;
 
     /// <summary>Headers compare without case, spaces, underscores or punctuation: "Primary User(s)" = "primaryusers".</summary>
     public static string Normalise(string header)

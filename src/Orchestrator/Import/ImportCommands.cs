@@ -8,9 +8,10 @@ namespace Reimage.Orchestrator.Import;
 public static class ImportCommands
 {
     /// <summary>Imports one file and prints the report. 0 = imported, 1 = rejected (nothing written), 2 = the file cannot be read.</summary>
-    public static async Task<int> ImportFileAsync(IServiceProvider services, string path, string? defaultSite, TextWriter output, CancellationToken ct)
+    public static async Task<int> ImportFileAsync(IServiceProvider services, string path, ImportOptions options, TextWriter output, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         FileStream file;
         try
@@ -30,7 +31,7 @@ public static class ImportCommands
             ImportReport report;
             try
             {
-                report = await importer.ImportAsync(file, new ImportOptions(defaultSite), actor, ct);
+                report = await importer.ImportAsync(file, options, actor, ct);
             }
             catch (IOException e)
             {

@@ -2,8 +2,14 @@ using System.Text;
 
 namespace Reimage.Orchestrator.Import;
 
-/// <summary>How to import: the site for rows without one, and whether to stop short of writing.</summary>
-public sealed record ImportOptions(string? DefaultSite = null, bool DryRun = false);
+/// <summary>
+/// How to import. <paramref name="DefaultSite"/>: the site a new machine gets when its row names none (existing
+/// machines stay where they are). <paramref name="DryRun"/>: check and report, write nothing.
+/// <paramref name="CreateSites"/>: a site code that does not exist yet creates the site (otherwise it is an error,
+/// so that a misspelt code cannot quietly create one). <paramref name="ReplaceMacs"/>: a row's MACs replace the
+/// machine's instead of being added to them.
+/// </summary>
+public sealed record ImportOptions(string? DefaultSite = null, bool DryRun = false, bool CreateSites = false, bool ReplaceMacs = false);
 
 /// <summary>One problem with the file. <see cref="Line"/> is the physical line in the file (1-based, counting any
 /// <c>#TYPE</c> line and the header); <see cref="Column"/> is the header as written in the file.</summary>

@@ -6,6 +6,10 @@ namespace Reimage.Orchestrator.Import;
 /// </summary>
 public static class MacAddresses
 {
+    /// <summary>What the product does with a MAC found on more than one machine.</summary>
+    public const string SharedNote =
+        "kept on both records as a shared MAC (docking stations and USB network adapters move between machines); it is never used to identify a machine or as its only wake target";
+
     private static readonly char[] ListSeparators = [';', ',', '|', ' ', '\t', '\r', '\n'];
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Reimage.Orchestrator.Import;
 /// Checks one row on its own and turns it into a <see cref="StagedMachine"/>. Every problem is recorded; none
 /// stops the row, so one pass over the file reports everything a recovery lead has to fix.
 /// </summary>
-internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<ImportIssue> errors, List<ImportIssue> warnings, TimeProvider clock)
+internal sealed class RowValidator(ColumnMap map, List<ImportIssue> errors, List<ImportIssue> warnings, TimeProvider clock)
 {
     /// <summary>NetBIOS names are 15 characters; longer ones are truncated by Windows, so two may collide.</summary>
     public const int NetBiosLength = 15;
@@ -23,6 +23,8 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
 
     public StagedMachine Validate(int line, string?[] values, int[] supplier, string? operatingSystem, string? distinguishedName)
     {
+        var row = new StagedMachine { Line = line, NewId = Guid.CreateVersion7(_now) };
+
         string Column(ImportField f)
         {
             var sources = map.Sources(f);
@@ -34,6 +36,12 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
         string? Text(ImportField f)
         {
             var value = values[(int)f];
+            if (IsClearToken(value))
+            {
+                row.Cleared |= StagedMachine.Bit(f);
+                return null;
+            }
+
             var max = ImportColumns.All[(int)f].MaxLength;
             if (value is not null && max > 0 && value.Length > max)
             {
@@ -44,12 +52,35 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
             return value;
         }
 
-        var row = new StagedMachine { Line = line, NewId = Guid.CreateVersion7(_now) };
+        void NotClearable(ImportField f)
+        {
+            if (IsClearToken(values[(int)f]))
+            {
+                Error(f, $"{ImportColumns.ClearToken} cannot clear {ImportColumns.All[(int)f].Name}: every machine has one");
+                values[(int)f] = null;
+            }
+        }
+
+        NotClearable(ImportField.Site);
+        NotClearable(ImportField.Role);
+        NotClearable(ImportField.Criticality);
+        NotClearable(ImportField.RecoveryPath);
         row.Hostname = Hostname(values[(int)ImportField.Hostname], m => Error(ImportField.Hostname, m),
             m => warnings.Add(new ImportIssue(line, Column(ImportField.Hostname), m)));
         row.AssetTag = Text(ImportField.AssetTag);
         row.SerialNumber = Text(ImportField.SerialNumber);
-        if (MacAddresses.TryParseList(values[(int)ImportField.MacAddresses], out var macs, out var invalidMac))
+        if (row.SerialNumber is { } serial && IsPlaceholderSerial(serial))
+        {
+            warnings.Add(new ImportIssue(line, Column(ImportField.SerialNumber),
+                $"\"{serial}\" is a manufacturer's placeholder, not a serial number; it was not imported"));
+            row.SerialNumber = null;
+        }
+
+        if (IsClearToken(values[(int)ImportField.MacAddresses]))
+        {
+            row.Cleared |= StagedMachine.Bit(ImportField.MacAddresses);
+        }
+        else if (MacAddresses.TryParseList(values[(int)ImportField.MacAddresses], out var macs, out var invalidMac))
         {
             row.MacAddresses = [.. macs];
         }
@@ -58,13 +89,16 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
             Error(ImportField.MacAddresses, $"\"{invalidMac}\" is not a MAC address (expected e.g. AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff)");
         }
 
-        row.IpAddress = IpAddress(values[(int)ImportField.IpAddress], m => Error(ImportField.IpAddress, m));
-        row.Site = Text(ImportField.Site) ?? Trimmed(options.DefaultSite);
-        if (row.Site is null && values[(int)ImportField.Site] is null)
+        if (IsClearToken(values[(int)ImportField.IpAddress]))
         {
-            Error(ImportField.Site, "site is required (give a site column or a default site)");
+            row.Cleared |= StagedMachine.Bit(ImportField.IpAddress);
+        }
+        else
+        {
+            row.IpAddress = IpAddress(values[(int)ImportField.IpAddress], m => Error(ImportField.IpAddress, m));
         }
 
+        row.Site = Text(ImportField.Site);
         row.Building = Text(ImportField.Building);
         row.Floor = Text(ImportField.Floor);
         row.Room = Text(ImportField.Room);
@@ -76,32 +110,24 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
         row.ImageProfile = Text(ImportField.ImageProfile);
 
         var role = values[(int)ImportField.Role];
-        if (role is null)
+        row.InferredRole = InferRole(operatingSystem, distinguishedName);
+        if (role is not null)
         {
-            row.Role = InferRole(operatingSystem, distinguishedName);
-        }
-        else if (ParseRole(role) is { } parsedRole)
-        {
-            row.Role = parsedRole;
-        }
-        else
-        {
-            Error(ImportField.Role, $"\"{role}\" is not a role (Workstation, Laptop, Server or DomainController)");
+            row.Role = ParseRole(role);
+            if (row.Role is null)
+            {
+                Error(ImportField.Role, $"\"{role}\" is not a role (Workstation, Laptop, Server or DomainController)");
+            }
         }
 
         var criticality = values[(int)ImportField.Criticality];
-        if (criticality is null)
+        if (criticality is not null)
         {
-            // Identity first, then servers, then everyone else (the order recovery waves take).
-            row.Criticality = row.Role switch { MachineRole.DomainController => 1, MachineRole.Server => 2, _ => 3 };
-        }
-        else if (ParseCriticality(criticality) is { } tier)
-        {
-            row.Criticality = tier;
-        }
-        else
-        {
-            Error(ImportField.Criticality, $"\"{criticality}\" is not a criticality (1 to 4, or Tier 1 to Tier 4)");
+            row.Criticality = ParseCriticality(criticality);
+            if (row.Criticality is null)
+            {
+                Error(ImportField.Criticality, $"\"{criticality}\" is not a criticality (0 to 4, Tier 0 to Tier 4 or T0 to T4; 0 is the most critical)");
+            }
         }
 
         var path = values[(int)ImportField.RecoveryPath];
@@ -193,8 +219,6 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
         return null;
     }
 
-    private static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
     internal static MachineRole? ParseRole(string value) => ImportColumns.Normalise(value) switch
     {
         "workstation" or "desktop" or "pc" or "computer" or "thinclient" or "kiosk" => MachineRole.Workstation,
@@ -204,6 +228,10 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
         _ => null,
     };
 
+    /// <summary>
+    /// One scale, 0 (most critical) to 4: the tier model Active Directory teams use (Tier 0 is identity and the
+    /// control plane) and the product's own 1 to 4 are the same numbers, written "0", "Tier 0" or "T0".
+    /// </summary>
     internal static int? ParseCriticality(string value)
     {
         var normalised = ImportColumns.Normalise(value);
@@ -211,9 +239,24 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
         {
             normalised = normalised[4..];
         }
+        else if (normalised.StartsWith('t'))
+        {
+            normalised = normalised[1..];
+        }
 
-        return normalised is ['1' or '2' or '3' or '4'] ? normalised[0] - '0' : null;
+        return normalised is ['0' or '1' or '2' or '3' or '4'] ? normalised[0] - '0' : null;
     }
+
+    internal static bool IsClearToken(string? value) => string.Equals(value, ImportColumns.ClearToken, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What firmware writes when the manufacturer left the serial blank; many machines share each one.</summary>
+    private static readonly HashSet<string> PlaceholderSerials = new(StringComparer.Ordinal)
+    {
+        "tobefilledbyoem", "defaultstring", "systemserialnumber", "chassisserialnumber", "notspecified", "notapplicable", "none", "na",
+        "0", "00000000", "0000000000", "123456789", "1234567890", "serial", "oem", "invalid", "unknown",
+    };
+
+    internal static bool IsPlaceholderSerial(string serial) => PlaceholderSerials.Contains(ImportColumns.Normalise(serial));
 
     internal static RecoveryPath? ParsePath(string value) => ImportColumns.Normalise(value) switch
     {
@@ -224,8 +267,8 @@ internal sealed class RowValidator(ColumnMap map, ImportOptions options, List<Im
     };
 
     /// <summary>AD exports have no role column, but say where domain controllers live and what OS each runs.</summary>
-    private static MachineRole InferRole(string? operatingSystem, string? distinguishedName) =>
+    private static MachineRole? InferRole(string? operatingSystem, string? distinguishedName) =>
         distinguishedName?.Contains("OU=Domain Controllers", StringComparison.OrdinalIgnoreCase) == true ? MachineRole.DomainController
         : operatingSystem?.Contains("Server", StringComparison.OrdinalIgnoreCase) == true ? MachineRole.Server
-        : MachineRole.Workstation;
+        : null;
 }

@@ -15,7 +15,7 @@ public sealed class DemoFleetTests(PostgresFixture postgres)
         await using var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
         await using var csv = new MemoryStream(Encoding.UTF8.GetBytes(DemoFleet.Csv()));
 
-        var report = await new FleetImporter(db, TimeProvider.System).ImportAsync(csv, new ImportOptions(), Actor.System("test"), TestContext.Current.CancellationToken);
+        var report = await new FleetImporter(db, TimeProvider.System).ImportAsync(csv, new ImportOptions(CreateSites: true), Actor.System("test"), TestContext.Current.CancellationToken);
 
         Assert.True(report.Imported, report.ToText());
         Assert.Equal(DemoFleet.MachineCount, report.Inserted);

@@ -17,8 +17,8 @@ public sealed class ImportApiTests(PostgresFixture postgres)
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
         var file = $"{Header}\nWS-001,SN001,aa-bb-cc-00-00-01,HQ,Workstation,3\nWS-002,SN002,aabb.cc00.0002,HQ,Laptop,4\n";
 
-        var (status, body) = await app.SendAsync("POST", "/api/import", IPAddress.Loopback, body: file);
-        var (again, againBody) = await app.SendAsync("POST", "/api/import", IPAddress.Loopback, body: file.Replace("Laptop,4", "Laptop,2", StringComparison.Ordinal));
+        var (status, body) = await app.SendAsync("POST", "/api/import?createSites=true", IPAddress.Loopback, body: file);
+        var (again, againBody) = await app.SendAsync("POST", "/api/import?createSites=true", IPAddress.Loopback, body: file.Replace("Laptop,4", "Laptop,2", StringComparison.Ordinal));
 
         Assert.Equal(200, status);
         using var report = JsonDocument.Parse(body);
@@ -36,7 +36,7 @@ public sealed class ImportApiTests(PostgresFixture postgres)
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
         var file = $"{Header}\nWS-001,SN001,aa-bb-cc-00-00-01,HQ,Workstation,3\nWS 002,SN002,zz-bb-cc-00-00-02,HQ,Toaster,9\nWS-003,SN001,aa-bb-cc-00-00-03,HQ,Workstation,3\n";
 
-        var (status, body) = await app.SendAsync("POST", "/api/import", IPAddress.Loopback, body: file);
+        var (status, body) = await app.SendAsync("POST", "/api/import?createSites=true", IPAddress.Loopback, body: file);
 
         Assert.Equal(422, status);
         using var report = JsonDocument.Parse(body);

@@ -115,8 +115,8 @@ public sealed class AuditChainTests(PostgresFixture postgres)
         var importer = new FleetImporter(db, TimeProvider.System);
         var lead = new Actor("lead", "test");
         const string file = "hostname,site,department\nA-1,HQ,Finance\nA-2,HQ,Finance\nA-3,HQ,Finance\n";
-        Assert.True((await importer.ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(file)), new ImportOptions(), lead, Ct)).Imported);
-        Assert.True((await importer.ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(file.Replace("A-2,HQ,Finance", "A-2,HQ,Legal", StringComparison.Ordinal))), new ImportOptions(), lead, Ct)).Imported);
+        Assert.True((await importer.ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(file)), new ImportOptions(CreateSites: true), lead, Ct)).Imported);
+        Assert.True((await importer.ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(file.Replace("A-2,HQ,Finance", "A-2,HQ,Legal", StringComparison.Ordinal))), new ImportOptions(CreateSites: true), lead, Ct)).Imported);
 
         var writer = new TransitionWriter(TimeProvider.System);
         foreach (var (from, to) in new[] { (RecoveryState.NotPlanned, RecoveryState.Planned), (RecoveryState.Planned, RecoveryState.Queued) })

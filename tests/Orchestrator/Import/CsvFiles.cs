@@ -17,10 +17,10 @@ internal static class CsvFiles
 
     public static string Template(params string[] rows) => TemplateHeader + "\n" + string.Join("\n", rows) + "\n";
 
-    public static ParsedFile Parse(string text, ImportOptions? options = null) => Parse(Encoding.UTF8.GetBytes(text), options);
+    public static ParsedFile Parse(string text) => Parse(Encoding.UTF8.GetBytes(text));
 
-    public static ParsedFile Parse(byte[] bytes, ImportOptions? options = null) =>
-        FleetCsvParser.Parse(CsvSource.Decode(bytes), options ?? new ImportOptions(), TimeProvider.System, TestContext.Current.CancellationToken);
+    public static ParsedFile Parse(byte[] bytes) =>
+        FleetCsvParser.Parse(CsvSource.Decode(bytes), TimeProvider.System, TestContext.Current.CancellationToken);
 
     public static ImportIssue Single(IReadOnlyList<ImportIssue> issues)
     {

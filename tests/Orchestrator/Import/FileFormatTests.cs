@@ -19,11 +19,12 @@ public sealed class FileFormatTests
             "\"CN=PC0042,OU=Workstations,DC=corp,DC=example\",\"pc0042.corp.example\",\"True\",\"PC0042\",\"computer\",\"10.1.0.42\",\"Windows 11 Enterprise\",\"\",\"PC0042$\"\r\n" +
             "\"CN=PC0043,OU=Workstations,DC=corp,DC=example\",\"pc0043.corp.example\",\"True\",\"PC0043\",\"computer\",\"999.1.0.42\",\"Windows 11 Enterprise\",\"\",\"PC0043$\"\r\n";
 
-        var parsed = Parse(file, new Reimage.Orchestrator.Import.ImportOptions(DefaultSite: "HQ"));
+        var parsed = Parse(file);
 
         Assert.Equal("Active Directory export", parsed.Format);
         Assert.Equal(["DC01", "app01", "PC0042", "PC0043"], parsed.Rows.Select(r => r.Hostname));
-        Assert.Equal([MachineRole.DomainController, MachineRole.Server, MachineRole.Workstation], parsed.Rows.Take(3).Select(r => r.Role));
+        Assert.Equal([MachineRole.DomainController, MachineRole.Server, MachineRole.Workstation], parsed.Rows.Take(3).Select(r => r.NewRole));
+        Assert.All(parsed.Rows, r => Assert.Null(r.Role));
         Assert.Equal("10.0.0.10", parsed.Rows[0].IpAddress);
         var error = Single(parsed.Errors);
         Assert.Equal(6, error.Line);

@@ -90,22 +90,35 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
             "SELECT string_agg(hostname || ':' || path, ',' ORDER BY hostname) FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id"));
     }
 
-    [Theory]
-    [InlineData("SERIAL", "serial_number")]
-    [InlineData("MAC", "mac_addresses")]
-    public async Task Import_SerialOrMacOwnedByAnotherMachine_IsAnErrorNamingIt(string kind, string column)
+    [Fact]
+    public async Task Import_SerialOwnedByAnotherMachine_IsAnErrorNamingIt()
     {
         await using var db = await CreateAsync();
-        await ImportAsync(db, Template(Row("OWNER01", serial: "S-OWNED", mac: "00:11:22:33:44:55")));
+        await ImportAsync(db, Template(Row("OWNER01", serial: "S-OWNED")));
 
-        var report = await ImportAsync(db, Template(
-            Row("PC01"), kind == "SERIAL" ? Row("NEWCOMER", serial: "s-owned") : Row("NEWCOMER", mac: "0011.2233.4455")));
+        var report = await ImportAsync(db, Template(Row("PC01"), Row("NEWCOMER", serial: "s-owned")));
 
         var error = Single(report.Errors);
-        Assert.Equal(3, error.Line);
-        Assert.Equal(column, error.Column);
+        Assert.Equal((3, "serial_number"), (error.Line, error.Column));
         Assert.Contains("OWNER01", error.Message, StringComparison.Ordinal);
         Assert.Equal(1L, await ScalarAsync<long>(db, "SELECT count(*) FROM reimage.machines"));
+    }
+
+    [Fact]
+    public async Task Import_MacOwnedByAnotherMachine_IsASharedMacWarningAndTheRowIsImported()
+    {
+        // A USB network adapter lent from laptop to laptop: the console records it on each of them.
+        await using var db = await CreateAsync();
+        await ImportAsync(db, Template(Row("OWNER01", mac: "00:11:22:33:44:55")));
+
+        var report = await ImportAsync(db, Template(Row("NEWCOMER", mac: "0011.2233.4455;00:11:22:33:44:66")));
+
+        Assert.True(report.Imported, report.ToText());
+        var warning = Single(report.Warnings);
+        Assert.Equal((2, "mac_addresses"), (warning.Line, warning.Column));
+        Assert.Contains("00:11:22:33:44:55 is also on OWNER01", warning.Message, StringComparison.Ordinal);
+        Assert.Equal("NEWCOMER:00:11:22:33:44:55 00:11:22:33:44:66,OWNER01:00:11:22:33:44:55", await ScalarAsync<string>(db,
+            "SELECT string_agg(hostname || ':' || array_to_string(mac_addresses, ' '), ',' ORDER BY hostname) FROM reimage.machines"));
     }
 
     [Fact]
@@ -140,7 +153,7 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
         await ImportAsync(db, Template(Row("PC01")));
         var before = await CountsAsync(db);
 
-        var report = await ImportAsync(db, Template(Row("PC01", department: "IT"), Row("PC02", site: "NEW")), new ImportOptions(DryRun: true));
+        var report = await ImportAsync(db, Template(Row("PC01", department: "IT"), Row("PC02", site: "NEW")), new ImportOptions(DryRun: true, CreateSites: true));
 
         Assert.False(report.Imported);
         Assert.Empty(report.Errors);
@@ -176,9 +189,9 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
             await File.WriteAllTextAsync(bad, Template(Row("PC 02")), Ct);
             var output = new StringWriter();
 
-            Assert.Equal(0, await ImportCommands.ImportFileAsync(services, good, null, output, Ct));
-            Assert.Equal(1, await ImportCommands.ImportFileAsync(services, bad, null, output, Ct));
-            Assert.Equal(2, await ImportCommands.ImportFileAsync(services, good + ".missing", null, output, Ct));
+            Assert.Equal(0, await ImportCommands.ImportFileAsync(services, good, new ImportOptions(CreateSites: true), output, Ct));
+            Assert.Equal(1, await ImportCommands.ImportFileAsync(services, bad, new ImportOptions(CreateSites: true), output, Ct));
+            Assert.Equal(2, await ImportCommands.ImportFileAsync(services, good + ".missing", new ImportOptions(CreateSites: true), output, Ct));
             Assert.Contains("Import done: the fleet is updated", output.ToString(), StringComparison.Ordinal);
         }
         finally
@@ -188,10 +201,172 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
         }
     }
 
+    [Fact]
+    public async Task Import_ActiveDirectoryThenConfigurationManagerThenExcel_EndsWithTheUnionOfWhatTheyKnow()
+    {
+        // Three real-shaped exports of one fleet, each knowing different columns: none may clear what another said.
+        await using var db = await CreateAsync();
+
+        var ad = await ImportFixtureAsync(db, "ad-computers.csv", new ImportOptions(DefaultSite: "RUH", CreateSites: true));
+        var configMgr = await ImportFixtureAsync(db, "configmgr-devices.csv", new ImportOptions());
+        var excel = await ImportFixtureAsync(db, "excel-locations.csv", new ImportOptions());
+
+        Assert.True(ad.Imported && configMgr.Imported && excel.Imported, ad.ToText() + configMgr.ToText() + excel.ToText());
+        Assert.Equal((5, 5, 5), (ad.Inserted, configMgr.Updated, excel.Updated));
+        var machines = await RowsAsync(db,
+            """
+            SELECT m.hostname || '|' || m.role || '|' || m.criticality || '|' || coalesce(m.ip_address, '-') || '|' || coalesce(m.serial_number, '-') || '|'
+                || array_to_string(m.mac_addresses, ' ') || '|' || coalesce(m.model, '-') || '|' || coalesce(m.owner, '-') || '|' || coalesce(m.asset_tag, '-')
+                || '|' || coalesce(m.building || '/' || m.floor || '/' || m.room, '-') || '|' || s.code
+            FROM reimage.machines m JOIN reimage.sites s ON s.id = m.site_id ORDER BY m.hostname
+            """);
+        Assert.Equal(
+        [
+            "RUH-APP01|Server|1|10.20.1.20|8YL3MN4|B0:7B:25:10:00:02|PowerEdge R750|Noura Al-Harbi|AT-100002|B1/0/Server room|RUH",
+            "RUH-DC01|DomainController|0|10.20.0.10|7XK2LM3|B0:7B:25:10:00:01|PowerEdge R650|-|AT-100001|B1/0/Server room|RUH",
+            "RUH-LT0001|Workstation|3|10.20.8.11|PF3ABCD1|8C:8C:AA:01:02:03 00:E0:4C:68:00:01|ThinkPad T14 Gen 4|Fahad Al-Otaibi|AT-200001|B2/3/3.14|RUH",
+            "RUH-LT0002|Workstation|3|-|PF3ABCD2|8C:8C:AA:01:02:04 00:E0:4C:68:00:01|ThinkPad T14 Gen 4|Sara Müller|AT-200002|B2/3/3.16|RUH",
+            "RUH-WS0003|Workstation|4|-|-||EliteDesk 800 G6|-|AT-200003|B2/1/1.02|RUH",
+        ], machines);
+        // The docking-station MAC both laptops report is a warning, not a rejection; the placeholder serial is dropped.
+        Assert.Contains(configMgr.Warnings, w => w.Message.Contains("00:E0:4C:68:00:01", StringComparison.Ordinal) && w.Message.Contains("shared", StringComparison.Ordinal));
+        Assert.Contains(configMgr.Warnings, w => w.Message.Contains("placeholder", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Import_TheSameFilesAgain_ChangesNothing()
+    {
+        await using var db = await CreateAsync();
+        await ImportFixtureAsync(db, "ad-computers.csv", new ImportOptions(DefaultSite: "RUH", CreateSites: true));
+        await ImportFixtureAsync(db, "configmgr-devices.csv", new ImportOptions());
+        var before = await CountsAsync(db);
+
+        var again = await ImportFixtureAsync(db, "ad-computers.csv", new ImportOptions(DefaultSite: "RUH"));
+        var configMgr = await ImportFixtureAsync(db, "configmgr-devices.csv", new ImportOptions());
+
+        Assert.Equal((0, 0, 5), (again.Inserted, again.Updated, again.Unchanged));
+        Assert.Equal((0, 0, 5), (configMgr.Inserted, configMgr.Updated, configMgr.Unchanged));
+        Assert.Equal(before, await CountsAsync(db));
+    }
+
+    [Fact]
+    public async Task Import_RoleHintFromAnotherExport_RaisesButNeverLowersARole()
+    {
+        await using var db = await CreateAsync();
+        await ImportAsync(db, Template(Row("DC01", role: "DomainController"), Row("PC01", role: "Workstation"), Row("LT01", role: "Laptop")));
+
+        // An export without a role column but with operating systems: PC01 runs Windows Server (the record was wrong),
+        // DC01 also runs Windows Server (it stays a domain controller), LT01 runs Windows 11 (it stays a laptop).
+        await ImportAsync(db, "Name,Operating System\nDC01,Windows Server 2022\nPC01,Windows Server 2019\nLT01,Windows 11 Enterprise\n");
+
+        Assert.Equal("DC01:DomainController,LT01:Laptop,PC01:Server", await ScalarAsync<string>(db,
+            "SELECT string_agg(hostname || ':' || role, ',' ORDER BY hostname) FROM reimage.machines"));
+    }
+
+    [Fact]
+    public async Task Import_ClearToken_EmptiesOnlyTheFieldsItIsIn_AndReplaceMacsReplaces()
+    {
+        await using var db = await CreateAsync();
+        await ImportAsync(db, Template(Row("PC01", mac: "00:11:22:33:44:55", department: "Finance", owner: "Jane Doe")));
+
+        await ImportAsync(db, "hostname,department,owner,bmc_address\nPC01,#clear,,\n");
+        Assert.Equal("-/Jane Doe/00:11:22:33:44:55", await ScalarAsync<string>(db,
+            "SELECT coalesce(department, '-') || '/' || owner || '/' || array_to_string(mac_addresses, ' ') FROM reimage.machines"));
+
+        await ImportAsync(db, "hostname,mac\nPC01,00:11:22:33:44:66\n");
+        Assert.Equal("00:11:22:33:44:55 00:11:22:33:44:66", await ScalarAsync<string>(db, "SELECT array_to_string(mac_addresses, ' ') FROM reimage.machines"));
+
+        await ImportAsync(db, "hostname,mac\nPC01,00:11:22:33:44:77\n", new ImportOptions(ReplaceMacs: true));
+        Assert.Equal("00:11:22:33:44:77", await ScalarAsync<string>(db, "SELECT array_to_string(mac_addresses, ' ') FROM reimage.machines"));
+
+        await ImportAsync(db, "hostname,mac\nPC01,#clear\n");
+        Assert.Equal(0, await ScalarAsync<int>(db, "SELECT cardinality(mac_addresses) FROM reimage.machines"));
+    }
+
+    [Fact]
+    public async Task Import_UnknownSiteCode_IsAnErrorNamingTheKnownSites_UnlessTheImportMayCreateSites()
+    {
+        await using var db = await CreateAsync();
+        await ImportAsync(db, Template(Row("PC01", site: "RUH")));
+        var before = await CountsAsync(db);
+
+        var misspelt = await ImportAsync(db, Template(Row("PC02", site: "RHU")), new ImportOptions());
+
+        var error = Single(misspelt.Errors);
+        Assert.Equal((2, "site"), (error.Line, error.Column));
+        Assert.Contains("\"RHU\" does not exist (the sites are RUH)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await CountsAsync(db));
+        var created = await ImportAsync(db, Template(Row("PC02", site: "JED")), new ImportOptions(CreateSites: true));
+        Assert.Equal(["JED"], created.SitesCreated);
+    }
+
+    [Fact]
+    public async Task Import_DefaultSite_PlacesNewMachinesOnly_AndANewMachineWithoutOneIsAnError()
+    {
+        await using var db = await CreateAsync();
+        await ImportAsync(db, Template(Row("PC01", site: "JED"), Row("PC00", site: "RUH")));
+
+        var noSite = await ImportAsync(db, "hostname,department\nPC01,IT\nPC02,IT\n", new ImportOptions());
+        var withDefault = await ImportAsync(db, "hostname,department\nPC01,IT\nPC02,IT\n", new ImportOptions(DefaultSite: "RUH"));
+
+        var error = Single(noSite.Errors);
+        Assert.Equal(3, error.Line);
+        Assert.Contains("a new machine needs a site", error.Message, StringComparison.Ordinal);
+        Assert.True(withDefault.Imported, withDefault.ToText());
+        Assert.Equal("PC00:RUH,PC01:JED,PC02:RUH", await ScalarAsync<string>(db,
+            "SELECT string_agg(m.hostname || ':' || s.code, ',' ORDER BY m.hostname) FROM reimage.machines m JOIN reimage.sites s ON s.id = m.site_id"));
+    }
+
+    [Fact]
+    public async Task Import_Tier0_IsStoredAsZero_AndSortsFirst()
+    {
+        await using var db = await CreateAsync();
+
+        var report = await ImportAsync(db, "hostname,site,criticality\nPC01,HQ,3\nDC01,HQ,Tier 0\nPKI01,HQ,T0\nAPP01,HQ,Tier 1\n");
+
+        Assert.True(report.Imported, report.ToText());
+        Assert.Equal("DC01,PKI01,APP01,PC01", await ScalarAsync<string>(db,
+            "SELECT string_agg(hostname, ',' ORDER BY criticality, hostname) FROM reimage.machines"));
+    }
+
+    [Fact]
+    public async Task Import_StructurallyBrokenFile_ReportsEveryProblemByLineAndWritesNothing()
+    {
+        // A hand-edited file: an extra field, a cut-short row, a NUL from a bad copy-paste in an ignored column, a
+        // 200,000-character note, and an unclosed quote that would swallow every row after it.
+        await using var db = await CreateAsync();
+        var file = "hostname,site,notes\nPC01,HQ,ok\nPC02,HQ,ok,extra\nPC03,HQ\nPC04,HQ,bad\0paste\nPC05,HQ," + new string('x', 200_000) + "\nPC06,HQ,\"never closed\nPC07,HQ,ok\n";
+
+        var report = await ImportAsync(db, file);
+
+        Assert.False(report.Imported);
+        Assert.Equal([3, 4, 5, 6, 7], report.Errors.Select(e => e.Line).Distinct());
+        Assert.Contains(report.Errors, e => e.Line == 5 && e.Column == "notes" && e.Message.Contains("NUL", StringComparison.Ordinal));
+        Assert.Contains(report.Errors, e => e.Line == 6 && e.Column == "notes" && e.Message.Contains("200,000", StringComparison.Ordinal));
+        Assert.Contains(report.Errors, e => e.Line == 7 && e.Message.Contains("never closed", StringComparison.Ordinal));
+        Assert.Equal("0/0/0/0", await CountsAsync(db));
+    }
+
+    private Task<ImportReport> ImportFixtureAsync(NpgsqlDataSource db, string name, ImportOptions options) =>
+        new FleetImporter(db, _clock).ImportAsync(File.OpenRead(Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", name)), options, Lead, Ct);
+
+    private static async Task<List<string>> RowsAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        var rows = new List<string>();
+        while (await reader.ReadAsync(Ct))
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
+    }
+
     private async Task<NpgsqlDataSource> CreateAsync() => NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
 
     private Task<ImportReport> ImportAsync(NpgsqlDataSource db, string csv, ImportOptions? options = null) =>
-        new FleetImporter(db, _clock).ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv)), options ?? new ImportOptions(), Lead, Ct);
+        new FleetImporter(db, _clock).ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv)), options ?? new ImportOptions(CreateSites: true), Lead, Ct);
 
     private static async Task<string> CountsAsync(NpgsqlDataSource db) => await ScalarAsync<string>(db,
         """
