@@ -31,7 +31,8 @@ public sealed class AgentCommandQueue(NpgsqlDataSource db, TimeProvider clock)
             SET status = 'Leased', leased_by = @agent, lease_expires_at = @until, deliveries = c.deliveries + 1
             FROM next, reimage.machines m
             WHERE c.id = next.id AND m.id = c.machine_id
-            RETURNING c.id, c.machine_id, c.kind, c.step, c.attempt, m.hostname, m.mac_addresses, m.ip_address, m.bmc_address
+            RETURNING c.id, c.machine_id, c.kind, c.step, c.attempt, m.hostname,
+                ARRAY(SELECT x FROM unnest(m.mac_addresses) x WHERE NOT x = ANY(m.shared_mac_addresses)), m.ip_address, m.bmc_address
             """);
         command.Parameters.AddWithValue("site", siteId);
         command.Parameters.AddWithValue("now", now);

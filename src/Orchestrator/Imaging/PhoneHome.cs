@@ -110,7 +110,8 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             """
             SELECT m.id, m.hostname, r.state, r.step, r.attempt, r.step_started_at
             FROM reimage.machines m JOIN reimage.recoveries r ON r.machine_id = m.id
-            WHERE m.site_id = @site AND (lower(m.serial_number) = lower(@serial) OR m.mac_addresses @> ARRAY[@mac]::text[])
+            WHERE m.site_id = @site AND (lower(m.serial_number) = lower(@serial)
+                OR (m.mac_addresses @> ARRAY[@mac]::text[] AND NOT m.shared_mac_addresses @> ARRAY[@mac]::text[]))
             ORDER BY (lower(m.serial_number) = lower(@serial)) DESC NULLS LAST
             LIMIT 1
             FOR UPDATE OF r

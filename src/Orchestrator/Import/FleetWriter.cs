@@ -68,6 +68,22 @@ internal static class FleetWriter
             {Merge("image_profile", ImportField.ImageProfile)} AS image_profile) n
         """;
 
+    /// <summary>
+    /// Marks on every machine which of its MACs another machine also has (docks, USB adapters): the only place a
+    /// shared MAC is decided. Run after every change of MACs; writes only machines whose marking changes.
+    /// </summary>
+    public const string MarkSharedMacs =
+        """
+        WITH shared AS (
+            SELECT x.mac FROM (SELECT unnest(mac_addresses) AS mac FROM reimage.machines) x GROUP BY x.mac HAVING count(*) > 1),
+        wanted AS (
+            SELECT m.id, ARRAY(SELECT x FROM unnest(m.mac_addresses) x WHERE x IN (SELECT mac FROM shared)) AS macs
+            FROM reimage.machines m)
+        UPDATE reimage.machines m SET shared_mac_addresses = w.macs
+        FROM wanted w
+        WHERE w.id = m.id AND m.shared_mac_addresses IS DISTINCT FROM w.macs
+        """;
+
     /// <summary>The site each row puts its machine at, where it names one: the row's own, or the default for a new machine.</summary>
     public static readonly string UsedSites =
         $"""
@@ -196,6 +212,11 @@ internal static class FleetWriter
             """))
         {
             inserted = await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var shared = Command(connection, now, actor, replaceMacs, MarkSharedMacs))
+        {
+            await shared.ExecuteNonQueryAsync(ct);
         }
 
         return (inserted, updated, sitesCreated);

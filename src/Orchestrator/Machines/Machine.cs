@@ -18,6 +18,12 @@ public sealed class Machine
     /// <summary>Normalised as upper-case colon-separated pairs (AA:BB:CC:DD:EE:FF).</summary>
     public List<string> MacAddresses { get; set; } = [];
 
+    /// <summary>
+    /// Those of <see cref="MacAddresses"/> that another machine also has (a dock, a USB adapter): never used to
+    /// identify this machine or as its only wake target. Derived by the import from the whole fleet.
+    /// </summary>
+    public List<string> SharedMacAddresses { get; set; } = [];
+
     public string? IpAddress { get; set; }
 
     public Guid SiteId { get; set; }
@@ -34,7 +40,7 @@ public sealed class Machine
 
     public MachineRole Role { get; set; } = MachineRole.Workstation;
 
-    /// <summary>1 is the most critical (identity, core infrastructure); 4 the least.</summary>
+    /// <summary>0 (Tier 0: identity, the control plane) is the most critical; 4 the least.</summary>
     public int Criticality { get; set; } = 3;
 
     public string? Model { get; set; }

@@ -27,6 +27,7 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<Machine>
         b.Property(m => m.BmcAddress).HasMaxLength(255);
         b.Property(m => m.ImageProfile).HasMaxLength(64);
         b.HasIndex(m => m.MacAddresses).HasMethod("gin");
+        b.Property(m => m.SharedMacAddresses).HasDefaultValueSql("'{}'");
         b.HasOne<Site>().WithMany().HasForeignKey(m => m.SiteId);
     }
 }

@@ -118,13 +118,16 @@ public static class RecoveryPaths
         throw new InvalidOperationException($"Step {step} is not on the {path} path.");
     }
 
-    /// <summary>A machine can be booted remotely when the agent can wake it: it has a MAC address (or a BMC, on the server path).</summary>
-    public static bool CanBootRemotely(RecoveryPath path, int macAddresses, bool hasBmc) =>
-        path == RecoveryPath.ServerViaBmc ? hasBmc : macAddresses > 0;
+    /// <summary>
+    /// A machine can be booted remotely when the agent can wake it: it has a MAC address no other machine shares (or a
+    /// BMC, on the server path). A dock's MAC wakes whichever laptop sits in the dock, so it never counts alone.
+    /// </summary>
+    public static bool CanBootRemotely(RecoveryPath path, int unsharedMacAddresses, bool hasBmc) =>
+        path == RecoveryPath.ServerViaBmc ? hasBmc : unsharedMacAddresses > 0;
 
     /// <summary>The SQL twin of <see cref="CanBootRemotely"/> over <c>reimage.recoveries r JOIN reimage.machines m</c>.</summary>
     internal const string CanBootRemotelySql =
-        "(CASE WHEN r.path = 'ServerViaBmc' THEN m.bmc_address IS NOT NULL ELSE cardinality(m.mac_addresses) > 0 END)";
+        "(CASE WHEN r.path = 'ServerViaBmc' THEN m.bmc_address IS NOT NULL ELSE cardinality(m.mac_addresses) > cardinality(m.shared_mac_addresses) END)";
 
     /// <summary>No step of any path times out sooner than this; the sweeper looks no further back.</summary>
     public static TimeSpan ShortestTimeout { get; } =

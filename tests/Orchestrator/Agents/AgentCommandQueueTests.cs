@@ -78,6 +78,24 @@ public sealed class AgentCommandQueueTests(PostgresFixture postgres)
         Assert.All(leased, c => Assert.StartsWith("THEIRS-", c.Hostname, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Lease_NeverOffersASharedMacAsAWakeTarget()
+    {
+        // A dock's MAC is on every laptop that used the dock: a magic packet to it wakes whichever laptop sits there now.
+        await using var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
+        var (site, machines) = await SiteWithCommandsAsync(db, "DOCK", 1);
+        await using (var command = db.CreateCommand(
+            "UPDATE reimage.machines SET mac_addresses = '{00:E0:4C:68:00:01,8C:8C:AA:01:02:03}', shared_mac_addresses = '{00:E0:4C:68:00:01}' WHERE id = $1"))
+        {
+            command.Parameters.AddWithValue(machines[0]);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var leased = Assert.Single(await new AgentCommandQueue(db, TimeProvider.System).LeaseAsync(site.Id, "agent", 10, TimeSpan.FromMinutes(5), Ct));
+
+        Assert.Equal(["8C:8C:AA:01:02:03"], leased.MacAddresses);
+    }
+
     /// <summary>A site whose machines are each at their first step, so each has one pending network-boot command.</summary>
     private static async Task<(Site Site, Guid[] Machines)> SiteWithCommandsAsync(NpgsqlDataSource db, string code, int machines)
     {

@@ -202,6 +202,23 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Import_MacOnSeveralMachines_IsMarkedSharedOnEach_AndUnmarkedWhenItIsOnOneAgain()
+    {
+        await using var db = await CreateAsync();
+        await ImportAsync(db, Template(Row("LT01", mac: "00:E0:4C:68:00:01;8C:8C:AA:01:02:03"), Row("LT02", mac: "00:E0:4C:68:00:01"), Row("LT03", mac: "8C:8C:AA:01:02:05")));
+        const string Shared = "SELECT string_agg(hostname || ':' || array_to_string(shared_mac_addresses, ' '), ',' ORDER BY hostname) FROM reimage.machines";
+
+        Assert.Equal("LT01:00:E0:4C:68:00:01,LT02:00:E0:4C:68:00:01,LT03:", await ScalarAsync<string>(db, Shared));
+        // Remote boot needs a MAC of its own: LT02 has only the dock's.
+        Assert.Equal("LT01:true,LT02:false,LT03:true", await ScalarAsync<string>(db,
+            $"SELECT string_agg(m.hostname || ':' || {Reimage.Orchestrator.Workflow.RecoveryPaths.CanBootRemotelySql}, ',' ORDER BY m.hostname) FROM reimage.machines m JOIN reimage.recoveries r ON r.machine_id = m.id"));
+
+        await ImportAsync(db, "hostname,mac\nLT02,#clear\n");
+
+        Assert.Equal("LT01:,LT02:,LT03:", await ScalarAsync<string>(db, Shared));
+    }
+
+    [Fact]
     public async Task Import_ActiveDirectoryThenConfigurationManagerThenExcel_EndsWithTheUnionOfWhatTheyKnow()
     {
         // Three real-shaped exports of one fleet, each knowing different columns: none may clear what another said.

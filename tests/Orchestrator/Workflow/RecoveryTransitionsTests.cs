@@ -52,9 +52,9 @@ public sealed class RecoveryTransitionsTests
         Assert.Equal(Step.Imaging, RecoveryPaths.Next(RecoveryPath.Reformat, Step.ManualBoot, remoteBoot: true)!.Step);
         Assert.Equal(StepKind.HandsOn, RecoveryPaths.Definition(RecoveryPath.ServerViaBmc, Step.ManualBoot).Kind);
         Assert.Equal("bmc-boot", RecoveryPaths.First(RecoveryPath.ServerViaBmc).AgentCommand);
-        Assert.True(RecoveryPaths.CanBootRemotely(RecoveryPath.ServerViaBmc, macAddresses: 0, hasBmc: true));
-        Assert.False(RecoveryPaths.CanBootRemotely(RecoveryPath.ServerViaBmc, macAddresses: 2, hasBmc: false));
-        Assert.False(RecoveryPaths.CanBootRemotely(RecoveryPath.Reformat, macAddresses: 0, hasBmc: true));
+        Assert.True(RecoveryPaths.CanBootRemotely(RecoveryPath.ServerViaBmc, unsharedMacAddresses: 0, hasBmc: true));
+        Assert.False(RecoveryPaths.CanBootRemotely(RecoveryPath.ServerViaBmc, unsharedMacAddresses: 2, hasBmc: false));
+        Assert.False(RecoveryPaths.CanBootRemotely(RecoveryPath.Reformat, unsharedMacAddresses: 0, hasBmc: true));
     }
 
     [Fact]

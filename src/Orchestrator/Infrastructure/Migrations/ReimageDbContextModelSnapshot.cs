@@ -612,6 +612,13 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("serial_number");
 
+                    b.PrimitiveCollection<List<string>>("SharedMacAddresses")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("shared_mac_addresses")
+                        .HasDefaultValueSql("'{}'");
+
                     b.Property<Guid>("SiteId")
                         .HasColumnType("uuid")
                         .HasColumnName("site_id");
