@@ -85,6 +85,14 @@ public class ReimageApp(string connectionString, string environment = "Developme
     /// <summary>Sends a request as if from <paramref name="from"/> (the test server has no real socket); from loopback, signed in as the admin.</summary>
     public async Task<(int Status, string Body)> SendAsync(string method, string path, IPAddress from, Action<HttpContext>? configure = null, string? body = null, string? asUser = null)
     {
+        var (status, bytes) = await SendForBytesAsync(method, path, from, configure, body, asUser);
+        using var reader = new StreamReader(new MemoryStream(bytes));
+        return (status, await reader.ReadToEndAsync());
+    }
+
+    /// <summary>As <see cref="SendAsync"/>, with the response body's bytes as sent (a byte-order mark included).</summary>
+    public async Task<(int Status, byte[] Body)> SendForBytesAsync(string method, string path, IPAddress from, Action<HttpContext>? configure = null, string? body = null, string? asUser = null)
+    {
         var cookie = asUser is not null ? _cookies[asUser] : IPAddress.IsLoopback(from) ? await CookieAsync() : null;
         var context = await Server.SendAsync(c =>
         {
@@ -106,8 +114,9 @@ public class ReimageApp(string connectionString, string environment = "Developme
 
             configure?.Invoke(c);
         });
-        using var reader = new StreamReader(context.Response.Body);
-        return (context.Response.StatusCode, await reader.ReadToEndAsync());
+        var response = new MemoryStream();
+        await context.Response.Body.CopyToAsync(response);
+        return (context.Response.StatusCode, response.ToArray());
     }
 
     /// <summary>Sends <paramref name="json"/> as the body, from this machine, with any extra headers.</summary>

@@ -22,12 +22,13 @@ public static class FleetEndpoints
     }
 
     /// <summary>
-    /// <c>GET /api/machines/export</c>: the grid's filter as CSV; <c>POST /api/machines/actions</c>: retry, skip or
-    /// requeue machines, one answer each. For leads.
+    /// <c>GET /api/machines/export</c>: the grid's filter as CSV, UTF-8 with a byte-order mark so that Excel shows
+    /// Arabic and accented names as written (<c>?bom=false</c> for tools that do not want one);
+    /// <c>POST /api/machines/actions</c>: retry, skip or requeue machines, one answer each. For leads.
     /// </summary>
     public static WebApplication MapFleetApi(this WebApplication app)
     {
-        app.MapGet("/api/machines/export", async (string? site, string? state, string? text, FleetExport export, TimeProvider clock, HttpContext http, CancellationToken ct) =>
+        app.MapGet("/api/machines/export", async (string? site, string? state, string? text, bool? bom, FleetExport export, TimeProvider clock, HttpContext http, CancellationToken ct) =>
         {
             var (filter, error) = FleetExport.Parse(site, state, text);
             if (filter is null)
@@ -37,7 +38,7 @@ public static class FleetEndpoints
 
             http.Response.ContentType = "text/csv; charset=utf-8";
             http.Response.Headers.ContentDisposition = $"attachment; filename=\"fleet-{clock.GetUtcNow():yyyyMMdd-HHmm}.csv\"";
-            await using var writer = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            await using var writer = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: bom ?? true));
             await export.WriteAsync(filter, writer, ct);
             return Results.Empty;
         }).RequireAuthorization(Policies.Lead);

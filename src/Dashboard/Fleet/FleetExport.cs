@@ -7,13 +7,18 @@ namespace Reimage.Dashboard.Fleet;
 
 /// <summary>
 /// The grid's current filter as CSV, streamed row by row from the database (100,000 machines never sit in memory).
-/// Every field goes through <see cref="Field"/>: a host name or owner typed as <c>=HYPERLINK(…)</c> must arrive in a
-/// spreadsheet as text, not as a formula.
+/// A full inventory in the import template's columns (re-importing it changes nothing), then the recovery's
+/// read-only columns, which the import skips. Every field goes through <see cref="Field"/>: a host name or owner
+/// typed as <c>=HYPERLINK(…)</c> must arrive in a spreadsheet as text, not as a formula.
 /// </summary>
 public sealed class FleetExport(NpgsqlDataSource db)
 {
     public static readonly string[] Header =
-        ["hostname", "asset_tag", "serial_number", "site", "building", "floor", "department", "owner", "role", "criticality", "state", "step", "attempt", "state_changed_at", "failure_reason"];
+    [
+        "hostname", "asset_tag", "serial_number", "mac_addresses", "shared_mac_addresses", "ip_address", "site", "building", "floor", "room",
+        "department", "owner", "role", "criticality", "model", "disk_type", "bmc_address", "image_profile", "recovery_path",
+        "wave", "state", "step", "attempt", "state_changed_at", "failure_reason",
+    ];
 
     public async Task WriteAsync(FleetFilter filter, TextWriter output, CancellationToken ct)
     {
@@ -22,11 +27,13 @@ public sealed class FleetExport(NpgsqlDataSource db)
         var where = FleetQuery.Where(filter, command);
         command.CommandText =
             $"""
-            SELECT m.hostname, m.asset_tag, m.serial_number, s.code, m.building, m.floor, m.department, m.owner, m.role, m.criticality,
-                   r.state, r.step, r.attempt, r.state_changed_at, r.failure_reason
+            SELECT m.hostname, m.asset_tag, m.serial_number, array_to_string(m.mac_addresses, ' '), array_to_string(m.shared_mac_addresses, ' '),
+                   m.ip_address, s.code, m.building, m.floor, m.room, m.department, m.owner, m.role, m.criticality, m.model, m.disk_type,
+                   m.bmc_address, m.image_profile, r.path, w.name, r.state, r.step, r.attempt, r.state_changed_at, r.failure_reason
             FROM reimage.machines m
             JOIN reimage.recoveries r ON r.machine_id = m.id
             JOIN reimage.sites s ON s.id = m.site_id
+            LEFT JOIN reimage.waves w ON w.id = r.wave_id
             {where}
             ORDER BY m.hostname_key
             """;
@@ -57,7 +64,8 @@ public sealed class FleetExport(NpgsqlDataSource db)
 
     /// <summary>
     /// One CSV field: a value starting with a formula trigger (<c>= + - @</c>, tab or carriage return) gets a leading
-    /// <c>'</c> so spreadsheets show it as text; a value holding a comma, quote or line break is quoted (quotes doubled).
+    /// <c>'</c> so spreadsheets show it as text (the import takes it off again); a value holding a comma, quote or line
+    /// break is quoted (quotes doubled).
     /// </summary>
     public static string Field(string? value)
     {

@@ -61,8 +61,13 @@ internal sealed class ColumnMap
         }
 
         var operatingSystem = Array.IndexOf(normalised, ImportColumns.OperatingSystemHeader);
+        if (operatingSystem < 0)
+        {
+            operatingSystem = Array.IndexOf(normalised, "os");
+        }
+
         var distinguishedName = Array.IndexOf(normalised, ImportColumns.DistinguishedNameHeader);
-        var ignored = headers.Where((h, i) => !used[i] && i != operatingSystem && i != distinguishedName).ToList();
+        var ignored = headers.Where((h, i) => !used[i] && i != operatingSystem && i != distinguishedName && !ImportColumns.ExportOnlyHeaders.Contains(normalised[i])).ToList();
         return new ColumnMap(sources, operatingSystem, distinguishedName, ignored, DetectFormat(normalised, activeDirectoryTypeLine));
     }
 

@@ -149,6 +149,8 @@ internal static class FleetCsvParser
 
     private static string Shape(string value, ValueShape shape) => shape switch
     {
+        // Reimage's own export defuses formula triggers with a leading apostrophe; take it off so the round trip is exact.
+        _ when value.Length > 1 && value[0] == '\'' && value[1] is '=' or '+' or '-' or '@' or '\t' or '\r' => Shape(value[1..], shape),
         ValueShape.FirstDnsLabel => value.Split('.')[0],
         ValueShape.AccountName => value.TrimEnd('$'),
         ValueShape.DistinguishedNameCn => CommonName(value),

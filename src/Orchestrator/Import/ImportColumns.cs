@@ -77,6 +77,13 @@ internal static class ImportColumns
         new(ImportField.RecoveryPath, "recovery_path", 0, [("recoverypath", ValueShape.AsIs), ("path", ValueShape.AsIs)]),
     ];
 
+    /// <summary>
+    /// The dashboard export's read-only columns (derived or recovery state): skipped without a warning, so that the
+    /// export imports as it is.
+    /// </summary>
+    public static readonly HashSet<string> ExportOnlyHeaders =
+        ["sharedmacaddresses", "wave", "state", "step", "attempt", "statechangedat", "failurereason"];
+
     /// <summary>Export columns that are read (to infer a machine's role) although they are not template columns.</summary>
     public const string OperatingSystemHeader = "operatingsystem";
     public const string DistinguishedNameHeader = "distinguishedname";
