@@ -20,10 +20,25 @@ public sealed class HttpAgentTransport(HttpClient http, Func<string> credential,
         return await response.Content.ReadFromJsonAsync<List<LeasedCommand>>(JsonSerializerOptions.Web, ct) ?? [];
     }
 
-    public async Task ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct)
+    public async Task<ResultsReceipt> ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct)
     {
         using var request = Authorized(HttpMethod.Post, "agent/v1/results", results);
-        using var response = await SendAsync(request, ct);
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendAsync(request, ct);
+        }
+        catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge
+            or HttpStatusCode.UnsupportedMediaType or HttpStatusCode.UnprocessableEntity)
+        {
+            throw new BatchRefusedException(e.Message);
+        }
+
+        using (response)
+        {
+            return await response.Content.ReadFromJsonAsync<ResultsReceipt>(JsonSerializerOptions.Web, ct)
+                ?? new ResultsReceipt(results.Count, 0, []);
+        }
     }
 
     public async Task HeartbeatAsync(int inFlight, CancellationToken ct)

@@ -12,8 +12,11 @@ public sealed record EnrolResponse(Guid AgentId, Guid SiteId, string Credential)
 /// <summary><c>POST /agent/v1/commands/lease</c>: at most <see cref="Max"/> commands, waiting up to <see cref="WaitSeconds"/> for work.</summary>
 public sealed record LeaseRequest(int Max, int WaitSeconds);
 
-/// <summary><c>POST /agent/v1/results</c> answers how many results arrived and how many were new.</summary>
-public sealed record ResultsReceipt(int Received, int Recorded);
+/// <summary>
+/// <c>POST /agent/v1/results</c> answers how many results arrived, how many were new, and which were refused on
+/// their own (a NUL or an unpaired surrogate in the detail, a detail too long): those are never recorded.
+/// </summary>
+public sealed record ResultsReceipt(int Received, int Recorded, IReadOnlyList<RefusedResult> Refused);
 
 /// <summary><c>POST /agent/v1/heartbeat</c>.</summary>
 public sealed record Heartbeat(int InFlight, string? Version);

@@ -10,7 +10,14 @@ public sealed record LeasedCommand(
     string Hostname, IReadOnlyList<string> MacAddresses, string? IpAddress, string? BmcAddress);
 
 /// <summary>The agent's answer to one command. Reported at least once; the server records it once.</summary>
-public sealed record CommandResult(Guid CommandId, bool Succeeded, string? Detail);
+public sealed record CommandResult(Guid CommandId, bool Succeeded, string? Detail)
+{
+    /// <summary>The longest <see cref="Detail"/> the server stores.</summary>
+    public const int MaxDetailLength = 2000;
+}
+
+/// <summary>A result the server will never record, and why: the agent drops it instead of sending it again.</summary>
+public sealed record RefusedResult(Guid CommandId, string Reason);
 
 /// <summary>
 /// How an agent reaches the server: in-process for the single-machine demo, HTTPS for a site agent.
@@ -21,8 +28,12 @@ public interface IAgentTransport
     /// <summary>Claims up to <paramref name="max"/> commands for this agent's site; empty when there is nothing to do.</summary>
     Task<IReadOnlyList<LeasedCommand>> FetchAsync(int max, CancellationToken ct);
 
-    /// <summary>Reports results; safe to repeat (the server keeps the first result of each command).</summary>
-    Task ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct);
+    /// <summary>
+    /// Reports results; safe to repeat (the server keeps the first result of each command). The receipt lists the
+    /// results the server refused on their own (their batch mates are recorded). Throws
+    /// <see cref="BatchRefusedException"/> when the server refuses the whole batch for good.
+    /// </summary>
+    Task<ResultsReceipt> ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct);
 }
 
 /// <summary>Carries out commands on machines: Wake-on-LAN, Redfish, CIM, or a simulated fleet.</summary>
@@ -30,6 +41,9 @@ public interface IMachineDriver
 {
     Task<CommandResult> ExecuteAsync(LeasedCommand command, CancellationToken ct);
 }
+
+/// <summary>The server answered that it will never accept this batch (400, 413, 415, 422): sending it again cannot help.</summary>
+public sealed class BatchRefusedException(string message) : Exception(message);
 
 /// <summary>The server refused this agent's credential (revoked, rotated elsewhere, or mistyped): re-enrol.</summary>
 public sealed class CredentialRejectedException(string message = "The server refused this agent's credential; it was revoked or replaced. Enrol again with a new token.")

@@ -127,7 +127,8 @@ public sealed class SiteAgent(IAgentTransport transport, IMachineDriver driver, 
                 result = new CommandResult(command.Id, false, $"driver error: {e.Message}");
             }
 
-            _results.Writer.TryWrite(result);
+            // What a driver or a machine says may hold a NUL or half a surrogate pair; the server would refuse it.
+            _results.Writer.TryWrite(result with { Detail = WireText.Clean(result.Detail, CommandResult.MaxDetailLength) });
         }
         finally
         {
@@ -158,7 +159,19 @@ public sealed class SiteAgent(IAgentTransport transport, IMachineDriver driver, 
             {
                 try
                 {
-                    await transport.ReportAsync(pending, ct.IsCancellationRequested ? CancellationToken.None : ct);
+                    var receipt = await transport.ReportAsync(pending, ct.IsCancellationRequested ? CancellationToken.None : ct);
+                    foreach (var refused in receipt.Refused ?? [])
+                    {
+                        logger.LogError("The server refused the result of command {CommandId} and will never record it: {Reason}", refused.CommandId, refused.Reason);
+                    }
+
+                    pending.Clear();
+                }
+                catch (BatchRefusedException e)
+                {
+                    // Resending a batch the server refuses for good would stall every later result behind it.
+                    logger.LogError("The server refused a batch of {Count} results for good; dropping it (the commands will be offered again when their leases lapse): {Reason}",
+                        pending.Count, e.Message);
                     pending.Clear();
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -136,18 +136,19 @@ public static class AgentEndpoints
         });
         agent.MapPost("/results", async (CommandResult[] results, ClaimsPrincipal user, AgentCommandQueue queue, WorkflowKick kick, CancellationToken ct) =>
         {
-            if (results.Length > 5000 || results.Any(r => r.Detail?.Length > 2000))
+            if (results.Length > 5000)
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["results"] = ["at most 5,000 results a call, each detail at most 2,000 characters"] });
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["results"] = ["at most 5,000 results a call"] });
             }
 
-            var recorded = await queue.CompleteAsync(SiteClaims.SiteOf(user), results, ct);
-            if (recorded > 0)
+            // Each result is accepted or refused on its own: one poison detail must not hold up its batch mates.
+            var receipt = await queue.CompleteAsync(SiteClaims.SiteOf(user), results, ct);
+            if (receipt.Recorded > 0)
             {
                 kick.Kick();
             }
 
-            return Results.Ok(new ResultsReceipt(results.Length, recorded));
+            return Results.Ok(receipt);
         });
         agent.MapPost("/heartbeat", async (Heartbeat body, ClaimsPrincipal user, AgentRegistry registry, CancellationToken ct) =>
         {

@@ -18,12 +18,14 @@ public sealed class InProcessAgentTransport(AgentCommandQueue queue, WorkflowKic
 
     public Task<IReadOnlyList<LeasedCommand>> FetchAsync(int max, CancellationToken ct) => queue.LeaseAsync(siteId, agentId, max, _lease, ct);
 
-    public async Task ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct)
+    public async Task<ResultsReceipt> ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct)
     {
-        var recorded = await queue.CompleteAsync(siteId, results, ct);
-        if (recorded > 0)
+        var receipt = await queue.CompleteAsync(siteId, results, ct);
+        if (receipt.Recorded > 0)
         {
             kick.Kick();
         }
+
+        return receipt;
     }
 }

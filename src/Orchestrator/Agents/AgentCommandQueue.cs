@@ -54,27 +54,43 @@ public sealed class AgentCommandQueue(NpgsqlDataSource db, TimeProvider clock)
 
     /// <summary>
     /// Records results. Idempotent by command id: a result for a command that already has one, was withdrawn,
-    /// was never delivered, or belongs to another site changes nothing. Returns how many were newly recorded.
+    /// was never delivered, or belongs to another site changes nothing. Each result stands on its own: one whose
+    /// detail cannot be stored (a NUL, an unpaired surrogate, over <see cref="CommandResult.MaxDetailLength"/>
+    /// characters) is refused with its reason and never recorded, and the others are recorded.
     /// </summary>
-    public async Task<int> CompleteAsync(Guid siteId, IReadOnlyList<CommandResult> outcomes, CancellationToken ct)
+    public async Task<ResultsReceipt> CompleteAsync(Guid siteId, IReadOnlyList<CommandResult> outcomes, CancellationToken ct)
     {
-        if (outcomes.Count == 0)
+        var refused = new List<RefusedResult>();
+        var valid = new List<CommandResult>(outcomes.Count);
+        foreach (var outcome in outcomes)
         {
-            return 0;
+            if (WireText.Problem(outcome.Detail, CommandResult.MaxDetailLength) is { } problem)
+            {
+                refused.Add(new RefusedResult(outcome.CommandId, "detail " + problem));
+            }
+            else
+            {
+                valid.Add(outcome);
+            }
+        }
+
+        if (valid.Count == 0)
+        {
+            return new ResultsReceipt(outcomes.Count, 0, refused);
         }
 
         await using var command = db.CreateCommand(
             """
             UPDATE reimage.agent_commands c
-            SET status = 'Completed', succeeded = t.ok, detail = left(t.detail, 2000), completed_at = @now
+            SET status = 'Completed', succeeded = t.ok, detail = t.detail, completed_at = @now
             FROM unnest(@ids, @oks, @details) AS t(id, ok, detail)
             WHERE c.id = t.id AND c.site_id = @site AND c.status IN ('Pending', 'Leased') AND c.deliveries > 0
             """);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         command.Parameters.AddWithValue("site", siteId);
-        command.Parameters.AddWithValue("ids", outcomes.Select(o => o.CommandId).ToArray());
-        command.Parameters.AddWithValue("oks", outcomes.Select(o => o.Succeeded).ToArray());
-        command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = outcomes.Select(o => o.Detail).ToArray() });
-        return await command.ExecuteNonQueryAsync(ct);
+        command.Parameters.AddWithValue("ids", valid.Select(o => o.CommandId).ToArray());
+        command.Parameters.AddWithValue("oks", valid.Select(o => o.Succeeded).ToArray());
+        command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = valid.Select(o => o.Detail).ToArray() });
+        return new ResultsReceipt(outcomes.Count, await command.ExecuteNonQueryAsync(ct), refused);
     }
 }

@@ -36,6 +36,38 @@ public sealed class SiteAgentTests
     }
 
     [Fact]
+    public async Task Run_WhenTheServerRefusesABatchForGood_DropsItAndReportsLaterResults()
+    {
+        // Before: one poison result made the server answer 400 and the agent resent that batch forever, so none of
+        // its later results were ever recorded.
+        var first = Command("PC010", "verify");
+        var later = Command("PC011", "verify");
+        var transport = new FakeTransport([[first], [], [], [later]]) { RefuseBatches = 1 };
+        var agent = new SiteAgent(transport, new SimulatedFleet(SimulatedFleetOptions.Instant, TimeProvider.System), Fast, TimeProvider.System, NullLogger<SiteAgent>.Instance);
+
+        await RunUntilAsync(agent, () => transport.Reported.Count >= 1);
+
+        Assert.Equal(later.Id, Assert.Single(transport.Reported).CommandId);
+    }
+
+    [Fact]
+    public async Task Run_ADriverMessageWithANulOrHalfASurrogatePair_IsMadeStorableBeforeItIsSent()
+    {
+        var command = Command("PC012", "network-boot");
+        var transport = new FakeTransport([[command]]);
+        var driver = new Mock<IMachineDriver>();
+        driver.Setup(d => d.ExecuteAsync(command, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new CommandResult(command.Id, false, "BMC said \0\uD83D" + new string('x', 3000)));
+        var agent = new SiteAgent(transport, driver.Object, Fast, TimeProvider.System, NullLogger<SiteAgent>.Instance);
+
+        await RunUntilAsync(agent, () => transport.Reported.Count >= 1);
+
+        var detail = Assert.Single(transport.Reported).Detail;
+        Assert.Null(WireText.Problem(detail, CommandResult.MaxDetailLength));
+        Assert.StartsWith("BMC said \uFFFD\uFFFDxxx", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_WhenTheDriverThrows_ReportsAFailureNamingTheError()
     {
         var command = Command("PC002", "network-boot");
@@ -110,7 +142,10 @@ public sealed class SiteAgentTests
             }
         }
 
-        public Task ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct)
+        /// <summary>Reports refused for good (a server answering 400 to the whole batch), before any are accepted.</summary>
+        public int RefuseBatches { get; set; }
+
+        public Task<ResultsReceipt> ReportAsync(IReadOnlyList<CommandResult> results, CancellationToken ct)
         {
             lock (_gate)
             {
@@ -120,8 +155,13 @@ public sealed class SiteAgentTests
                     throw new HttpRequestException("server unreachable");
                 }
 
+                if (RefuseBatches-- > 0)
+                {
+                    throw new BatchRefusedException("agent/v1/results answered 400");
+                }
+
                 Reported.AddRange(results);
-                return Task.CompletedTask;
+                return Task.FromResult(new ResultsReceipt(results.Count, results.Count, []));
             }
         }
     }

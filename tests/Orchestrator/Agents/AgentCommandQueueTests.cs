@@ -58,7 +58,7 @@ public sealed class AgentCommandQueueTests(PostgresFixture postgres)
         var first = await queue.CompleteAsync(site.Id, [new CommandResult(command.Id, true, "ok")], Ct);
         var replay = await queue.CompleteAsync(site.Id, [new CommandResult(command.Id, false, "late duplicate")], Ct);
 
-        Assert.Equal((0, 1, 0), (fromOtherSite, first, replay));
+        Assert.Equal((0, 1, 0), (fromOtherSite.Recorded, first.Recorded, replay.Recorded));
         await using var context = TestFleet.Context(db);
         var stored = await context.AgentCommands.SingleAsync(c => c.Id == command.Id, Ct);
         Assert.Equal((CommandStatus.Completed, true, "ok"), (stored.Status, stored.Succeeded, stored.Detail));
@@ -76,6 +76,31 @@ public sealed class AgentCommandQueueTests(PostgresFixture postgres)
 
         Assert.Equal(2, leased.Count);
         Assert.All(leased, c => Assert.StartsWith("THEIRS-", c.Hostname, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Complete_APoisonResult_IsRefusedWithItsReason_AndItsBatchMatesAreRecorded()
+    {
+        // A BMC's error page pasted into a driver's message: a NUL, half a surrogate pair, 10,000 characters.
+        await using var db = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
+        var (site, _) = await SiteWithCommandsAsync(db, "POISON", 4);
+        var queue = new AgentCommandQueue(db, TimeProvider.System);
+        var leased = await queue.LeaseAsync(site.Id, "agent", 10, TimeSpan.FromMinutes(5), Ct);
+
+        var receipt = await queue.CompleteAsync(site.Id,
+        [
+            new CommandResult(leased[0].Id, false, "HTTP 500 \0 from the BMC"),
+            new CommandResult(leased[1].Id, true, "woken"),
+            new CommandResult(leased[2].Id, false, "half a pair: \uD83D"),
+            new CommandResult(leased[3].Id, false, new string('x', 10_000)),
+        ], Ct);
+
+        Assert.Equal((4, 1), (receipt.Received, receipt.Recorded));
+        Assert.Equal([leased[0].Id, leased[2].Id, leased[3].Id], receipt.Refused.Select(r => r.CommandId));
+        Assert.Contains("NUL", receipt.Refused[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("unpaired surrogate", receipt.Refused[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("10,000", receipt.Refused[2].Reason, StringComparison.Ordinal);
+        Assert.Equal(1L, await TestFleet.CountAsync(db, "SELECT count(*) FROM reimage.agent_commands WHERE status = 'Completed'"));
     }
 
     [Fact]
