@@ -36,6 +36,7 @@ catch (PostgresNotFoundException e)
 }
 
 builder.AddReimageWorkflow();
+builder.AddBadInputGuards();
 builder.AddDashboardSecurity();
 builder.AddSingleSignOn();
 builder.AddAccountLimits();
@@ -63,6 +64,8 @@ if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
+
+app.UseBadInputGuards();
 
 app.UseAuthentication();
 app.UsePasswordChangeGate();

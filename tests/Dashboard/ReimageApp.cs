@@ -144,6 +144,20 @@ public class ReimageApp(string connectionString, string environment = "Developme
         });
 
     /// <summary>The test server decides "no body" before the request is filled in; this says there is one.</summary>
+    /// <summary>Sends <paramref name="body"/> bytes as they are, with any content type (or none), from <paramref name="from"/>.</summary>
+    public Task<(int Status, string Body)> SendRawAsync(string method, string path, IPAddress from, byte[] body, string? contentType, string? bearer = null) =>
+        SendAsync(method, path, from, configure: c =>
+        {
+            c.Request.Body = new MemoryStream(body);
+            c.Request.ContentType = contentType;
+            c.Request.ContentLength = body.Length;
+            c.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(new HasBody(body.Length > 0));
+            if (bearer is not null)
+            {
+                c.Request.Headers.Authorization = "Bearer " + bearer;
+            }
+        });
+
     private sealed class HasBody(bool canHaveBody) : Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature
     {
         public bool CanHaveBody { get; } = canHaveBody;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Reimage.Agents.Protocol;
 
 /// <summary>
@@ -10,7 +12,11 @@ public sealed record LeasedCommand(
     string Hostname, IReadOnlyList<string> MacAddresses, string? IpAddress, string? BmcAddress);
 
 /// <summary>The agent's answer to one command. Reported at least once; the server records it once.</summary>
-public sealed record CommandResult(Guid CommandId, bool Succeeded, string? Detail)
+/// <remarks>
+/// <see cref="Detail"/> is read as it comes, whatever the host's JSON rules for text: the server judges each result's
+/// detail on its own (<see cref="WireText.Problem"/>), so that one bad detail cannot get its whole batch refused.
+/// </remarks>
+public sealed record CommandResult(Guid CommandId, bool Succeeded, [property: JsonConverter(typeof(WireText.AsSent))] string? Detail)
 {
     /// <summary>The longest <see cref="Detail"/> the server stores.</summary>
     public const int MaxDetailLength = 2000;

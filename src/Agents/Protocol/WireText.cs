@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Reimage.Agents.Protocol;
 
 /// <summary>
@@ -71,5 +74,13 @@ public static class WireText
         }
 
         return new string(chars, 0, length);
+    }
+
+    /// <summary>Reads and writes a JSON string unchanged, for a field whose text is judged after it is read.</summary>
+    public sealed class AsSent : JsonConverter<string>
+    {
+        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetString();
+
+        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
     }
 }
