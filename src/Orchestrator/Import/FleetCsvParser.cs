@@ -14,7 +14,7 @@ internal sealed record ParsedFile(
 /// </summary>
 internal static class FleetCsvParser
 {
-    public static ParsedFile Parse(CsvSource source, TimeProvider clock, CancellationToken ct)
+    public static ParsedFile Parse(CsvSource source, TimeProvider clock, CancellationToken ct, Action<int>? rowsChecked = null)
     {
         var errors = new List<ImportIssue>();
         var warnings = new List<ImportIssue>();
@@ -64,6 +64,7 @@ internal static class FleetCsvParser
             if ((rows.Count & 0xFFF) == 0)
             {
                 ct.ThrowIfCancellationRequested();
+                rowsChecked?.Invoke(rows.Count);
             }
 
             var line = (int)reader.LineNumber + offset;

@@ -11,14 +11,17 @@ namespace Reimage.Orchestrator.Import;
 /// </summary>
 public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
 {
-    public async Task<ImportReport> ImportAsync(Stream csv, ImportOptions options, Actor actor, CancellationToken ct)
+    /// <param name="progress">Told the phase as the import moves on (reading, checking rows with a count, checking against
+    /// the fleet, writing), so a large file shows it is alive.</param>
+    public async Task<ImportReport> ImportAsync(Stream csv, ImportOptions options, Actor actor, CancellationToken ct, IProgress<ImportProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(actor);
 
+        progress?.Report(new ImportProgress("reading the file", 0));
         var source = await CsvSource.ReadAsync(csv, ct);
-        var parsed = FleetCsvParser.Parse(source, clock, ct);
+        var parsed = FleetCsvParser.Parse(source, clock, ct, rows => progress?.Report(new ImportProgress("checking rows", rows)));
         if (options.DefaultSite is { Length: > 32 } site)
         {
             parsed.Errors.Insert(0, new ImportIssue(0, "", $"the default site \"{site}\" is {site.Length} characters long; the limit is 32"));
@@ -26,7 +29,7 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
 
         if (parsed.Columns is null || parsed.Rows.Count == 0)
         {
-            return Report(parsed, options, imported: false, new ImportPreview(0, 0, 0, []));
+            return Report(parsed, options, imported: false, ImportPreview.None);
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -43,6 +46,7 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
             await exclusive.ExecuteNonQueryAsync(ct);
         }
 
+        progress?.Report(new ImportProgress("checking against the fleet", parsed.Rows.Count));
         await FleetStaging.CopyAsync(connection, parsed.Rows, options.DefaultSite?.Trim() is { Length: > 0 } defaultSite ? defaultSite : null, ct);
         var conflicts = await FleetStaging.FindConflictsAsync(connection, ct);
         AddConflicts(parsed, conflicts);
@@ -56,7 +60,7 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
         if (parsed.Errors.Count > 0)
         {
             await transaction.RollbackAsync(ct);
-            return Report(parsed, options, imported: false, new ImportPreview(0, 0, 0, []));
+            return Report(parsed, options, imported: false, ImportPreview.None);
         }
 
         if (options.DryRun)
@@ -66,9 +70,10 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
             return Report(parsed, options, imported: false, preview);
         }
 
-        var (inserted, updated, sitesCreated) = await FleetWriter.WriteAsync(connection, actor, clock.GetUtcNow(), options.ReplaceMacs, ct);
+        progress?.Report(new ImportProgress("writing", parsed.Rows.Count));
+        var (inserted, updated, sitesCreated, fieldsChanged) = await FleetWriter.WriteAsync(connection, actor, clock.GetUtcNow(), options.ReplaceMacs, ct);
         await transaction.CommitAsync(ct);
-        return Report(parsed, options, imported: true, new ImportPreview(inserted, updated, parsed.Rows.Count - inserted - updated, sitesCreated));
+        return Report(parsed, options, imported: true, new ImportPreview(inserted, updated, parsed.Rows.Count - inserted - updated, sitesCreated, fieldsChanged, []));
     }
 
     private static void AddConflicts(ParsedFile parsed, List<FleetConflict> conflicts)
@@ -117,5 +122,7 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
         parsed.Warnings,
         parsed.Format,
         parsed.Delimiter,
-        parsed.Encoding);
+        parsed.Encoding,
+        preview.FieldsChanged,
+        preview.Changes);
 }

@@ -7,7 +7,16 @@ namespace Reimage.Orchestrator.Import;
 internal sealed record FleetConflict(int Line, bool IsSerial, string Value, string OwnerHostname);
 
 /// <summary>What the import would do, read from the staged rows before anything is written.</summary>
-internal sealed record ImportPreview(int Inserts, int Updates, int Unchanged, IReadOnlyList<string> NewSites);
+internal sealed record ImportPreview(int Inserts, int Updates, int Unchanged, IReadOnlyList<string> NewSites,
+    IReadOnlyDictionary<string, int> FieldsChanged, IReadOnlyList<MachineChange> Changes)
+{
+    public static readonly ImportPreview None = new(0, 0, 0, [], new Dictionary<string, int>(), []);
+
+    /// <summary>How many machines each field changes on, from the per-row lists of changed fields.</summary>
+    public static Dictionary<string, int> CountFields(IEnumerable<string> changedLists) =>
+        changedLists.SelectMany(c => c.Split(", ", StringSplitOptions.RemoveEmptyEntries))
+            .GroupBy(f => f).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+}
 
 /// <summary>
 /// The file's rows in a temporary table (binary COPY: the fastest way into PostgreSQL), and the set-based
@@ -170,13 +179,14 @@ internal static class FleetStaging
         return codes;
     }
 
+    /// <summary>A dry run's answer: the counts, and per machine whether it is new and which fields change.</summary>
     public static async Task<ImportPreview> PreviewAsync(NpgsqlConnection connection, bool replaceMacs, CancellationToken ct)
     {
         var diff = new NpgsqlBatchCommand(
             $"""
-            SELECT count(*) FILTER (WHERE d.machine_id IS NULL), count(*) FILTER (WHERE d.machine_id IS NOT NULL AND d.changed <> ''),
-                count(*) FILTER (WHERE d.machine_id IS NOT NULL AND d.changed = '')
-            FROM ({FleetWriter.DiffQuery}) d
+            SELECT d.line, d.hostname, d.machine_id IS NULL, d.changed FROM ({FleetWriter.DiffQuery}) d
+            WHERE d.hostname IS NOT NULL
+            ORDER BY d.line
             """);
         diff.Parameters.AddWithValue("replace_macs", replaceMacs);
         await using var batch = new NpgsqlBatch(connection)
@@ -195,8 +205,21 @@ internal static class FleetStaging
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
-        var (inserts, updates, unchanged) = ((int)reader.GetInt64(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2));
+        var changes = new List<MachineChange>();
+        var unchanged = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            var isNew = reader.GetBoolean(2);
+            var changed = reader.GetString(3);
+            if (!isNew && changed.Length == 0)
+            {
+                unchanged++;
+                continue;
+            }
+
+            changes.Add(new MachineChange(reader.GetInt32(0), reader.GetString(1), isNew ? "insert" : "update", isNew ? [] : changed.Split(", ")));
+        }
+
         await reader.NextResultAsync(ct);
         var sites = new List<string>();
         while (await reader.ReadAsync(ct))
@@ -204,7 +227,9 @@ internal static class FleetStaging
             sites.Add(reader.GetString(0));
         }
 
-        return new ImportPreview(inserts, updates, unchanged, sites);
+        var updates = changes.Where(c => c.Action == "update").ToList();
+        return new ImportPreview(changes.Count - updates.Count, updates.Count, unchanged, sites,
+            ImportPreview.CountFields(updates.Select(u => string.Join(", ", u.Fields))), changes);
     }
 
     private static readonly string[] RoleNames = Enum.GetNames<Machines.MachineRole>();

@@ -115,7 +115,7 @@ internal static class FleetWriter
         await map.ExecuteNonQueryAsync(ct);
     }
 
-    public static async Task<(int Inserted, int Updated, List<string> SitesCreated)> WriteAsync(
+    public static async Task<(int Inserted, int Updated, List<string> SitesCreated, Dictionary<string, int> FieldsChanged)> WriteAsync(
         NpgsqlConnection connection, Actor actor, DateTimeOffset now, bool replaceMacs, CancellationToken ct)
     {
         var sitesCreated = new List<string>();
@@ -156,6 +156,7 @@ internal static class FleetWriter
         }
 
         int updated;
+        Dictionary<string, int> fieldsChanged;
         await using (var update = Command(connection, now, actor, replaceMacs,
             $"""
             WITH diff AS ({DiffQuery} WHERE m.id IS NOT NULL),
@@ -173,10 +174,20 @@ internal static class FleetWriter
                     'changed: ' || c.changed AS detail, st.time_zone
                 FROM changed c JOIN {FleetStaging.SitesTable} st ON st.id = c.site_id),
             {AuditChain.Append("entries")}
-            SELECT count(*) FROM appended
+            SELECT (SELECT count(*) FROM appended), c.changed FROM changed c
             """))
+        await using (var reader = await update.ExecuteReaderAsync(ct))
         {
-            updated = Convert.ToInt32(await update.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+            // One row per updated machine, each with its list of changed fields (the count of appended events repeats).
+            var lists = new List<string>();
+            updated = 0;
+            while (await reader.ReadAsync(ct))
+            {
+                updated = (int)reader.GetInt64(0);
+                lists.Add(reader.GetString(1));
+            }
+
+            fieldsChanged = ImportPreview.CountFields(lists);
         }
 
         // The version moves with the path so that a planner holding the old path loses its compare-and-set.
@@ -219,7 +230,7 @@ internal static class FleetWriter
             await shared.ExecuteNonQueryAsync(ct);
         }
 
-        return (inserted, updated, sitesCreated);
+        return (inserted, updated, sitesCreated, fieldsChanged);
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, DateTimeOffset now, Actor actor, bool replaceMacs, string sql)

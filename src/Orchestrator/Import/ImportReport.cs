@@ -22,6 +22,12 @@ public sealed record ImportIssue(int Line, string Column, string Message)
         : Message;
 }
 
+/// <summary>Where a running import is: its phase, and for <c>checking rows</c> how many rows are done so far.</summary>
+public sealed record ImportProgress(string Phase, int Rows);
+
+/// <summary>What a dry run would do to one machine: <c>insert</c> it, or <c>update</c> the listed fields.</summary>
+public sealed record MachineChange(int Line, string Hostname, string Action, IReadOnlyList<string> Fields);
+
 /// <summary>
 /// The outcome of one import. <see cref="Imported"/> is true only when the rows were committed; a dry run or a
 /// file with errors leaves the fleet untouched, and <see cref="Inserted"/>/<see cref="Updated"/> then say what
@@ -39,7 +45,9 @@ public sealed record ImportReport(
     IReadOnlyList<ImportIssue> Warnings,
     string Format,
     string Delimiter,
-    string Encoding)
+    string Encoding,
+    IReadOnlyDictionary<string, int> FieldsChanged,
+    IReadOnlyList<MachineChange> Changes)
 {
     /// <summary>Issues listed per section before the rest are only counted, so a hopeless file stays readable.</summary>
     public const int MaxIssuesShown = 1000;
@@ -56,6 +64,11 @@ public sealed record ImportReport(
         {
             var verb = Imported ? "" : "would be ";
             text.AppendLine($"Machines: {Inserted} {verb}inserted, {Updated} {verb}updated, {Unchanged} unchanged.");
+            if (FieldsChanged.Count > 0)
+            {
+                text.AppendLine($"Fields {verb}changed: {string.Join(", ", FieldsChanged.Select(f => $"{f.Key} on {f.Value}"))}.");
+            }
+
             if (SitesCreated.Count > 0)
             {
                 text.AppendLine($"Sites {verb}created: {string.Join(", ", SitesCreated)}.");
@@ -84,6 +97,19 @@ public sealed record ImportReport(
         {
             text.AppendLine($"  … and {issues.Count - MaxIssuesShown} more.");
         }
+    }
+
+    /// <summary>A dry run's per-machine changes as CSV (line, hostname, action, fields), for a lead to review before importing.</summary>
+    public string ChangesCsv()
+    {
+        var csv = new StringBuilder("line,hostname,action,fields\r\n");
+        foreach (var change in Changes)
+        {
+            csv.Append(change.Line).Append(',').Append(change.Hostname).Append(',').Append(change.Action)
+                .Append(",\"").Append(string.Join(", ", change.Fields)).Append("\"\r\n");
+        }
+
+        return csv.ToString();
     }
 
     /// <summary>Orders issues by line, keeping the order they were found in within a line.</summary>

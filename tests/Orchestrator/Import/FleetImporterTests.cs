@@ -160,6 +160,20 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
         Assert.Equal((1, 1), (report.Inserted, report.Updated));
         Assert.Equal(["NEW"], report.SitesCreated);
         Assert.Equal(before, await CountsAsync(db));
+        Assert.Equal(new Dictionary<string, int> { ["department"] = 1 }, report.FieldsChanged);
+        Assert.Equal(["2 PC01 update department", "3 PC02 insert "], report.Changes.Select(c => $"{c.Line} {c.Hostname} {c.Action} {string.Join("+", c.Fields)}"));
+        Assert.Contains("2,PC01,update,\"department\"", report.ChangesCsv(), StringComparison.Ordinal);
+        var progress = new List<string>();
+        var written = await new FleetImporter(db, _clock).ImportAsync(new MemoryStream(Encoding.UTF8.GetBytes(Template(Row("PC01", department: "IT")))),
+            new ImportOptions(), Lead, Ct, new SynchronousProgress(p => progress.Add(p.Phase)));
+        Assert.Equal(new Dictionary<string, int> { ["department"] = 1 }, written.FieldsChanged);
+        Assert.Equal(["reading the file", "checking rows", "checking against the fleet", "writing"], progress);
+    }
+
+    /// <summary>Reports on the caller's thread, in order (<see cref="Progress{T}"/> posts to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<ImportProgress> report) : IProgress<ImportProgress>
+    {
+        public void Report(ImportProgress value) => report(value);
     }
 
     [Fact]
