@@ -18,12 +18,18 @@ public static class TestFleet
         return new ReimageDbContext(options.Options);
     }
 
-    /// <summary>A wave planner on <paramref name="db"/> with no Hangfire behind it (its kicks go nowhere).</summary>
-    public static WavePlanner Planner(NpgsqlDataSource db)
+    /// <summary>A context factory on <paramref name="db"/>, as the engine's services take it.</summary>
+    public static IDbContextFactory<ReimageDbContext> Contexts(NpgsqlDataSource db)
     {
         var options = new DbContextOptionsBuilder<ReimageDbContext>();
         Storage.Configure(options, db);
-        return new WavePlanner(new Microsoft.EntityFrameworkCore.Infrastructure.PooledDbContextFactory<ReimageDbContext>(options.Options), db,
+        return new Microsoft.EntityFrameworkCore.Infrastructure.PooledDbContextFactory<ReimageDbContext>(options.Options);
+    }
+
+    /// <summary>A wave planner on <paramref name="db"/> with no Hangfire behind it (its kicks go nowhere).</summary>
+    public static WavePlanner Planner(NpgsqlDataSource db)
+    {
+        return new WavePlanner(Contexts(db), db,
             new TransitionWriter(TimeProvider.System), new WorkflowKick(Moq.Mock.Of<Hangfire.IBackgroundJobClient>()), TimeProvider.System);
     }
 

@@ -5,6 +5,9 @@ using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Import;
 
+/// <summary><c>POST /api/import/site-rules</c>: a rule placing rows without a site (kind: Location, OrganizationalUnit, Subnet, HostnamePrefix).</summary>
+public sealed record NewSiteRule(string? Kind, string? Pattern, string? Site, int? Position);
+
 public static class ImportEndpoints
 {
     /// <summary>Largest import file accepted (a 100,000-machine inventory is about 20 MB).</summary>
@@ -63,6 +66,24 @@ public static class ImportEndpoints
         .RequireAuthorization(Policies.Lead)
         .DisableAntiforgery()
         .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxFileBytes));
+
+        // The site rules: how rows that name no site (an Active Directory export) are placed. A dry run shows the result.
+        var rules = app.MapGroup("/api/import/site-rules").RequireAuthorization(Policies.Lead);
+        rules.MapGet("/", (SiteRules siteRules, CancellationToken ct) => siteRules.ListAsync(ct));
+        rules.MapPost("/", async (NewSiteRule body, SiteRules siteRules, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+        {
+            var result = await siteRules.AddAsync(body.Kind, body.Pattern, body.Site, body.Position,
+                new Actor(user.Identity?.Name ?? "unknown", $"api {http.Connection.RemoteIpAddress}"), ct);
+            return result.Outcome switch
+            {
+                SiteRuleOutcome.Added => Results.Created($"/api/import/site-rules/{result.Rule!.Id}",
+                    new { result.Rule.Id, Kind = result.Rule.Kind.ToString(), result.Rule.Pattern, result.Rule.Position }),
+                SiteRuleOutcome.NoSuchSite => Results.ValidationProblem(new Dictionary<string, string[]> { ["site"] = [result.Error!] }),
+                _ => Results.ValidationProblem(new Dictionary<string, string[]> { ["rule"] = [result.Error!] }),
+            };
+        });
+        rules.MapDelete("/{id:guid}", async (Guid id, SiteRules siteRules, CancellationToken ct) =>
+            await siteRules.RemoveAsync(id, ct) ? Results.NoContent() : Results.NotFound());
         return app;
     }
 }

@@ -11,9 +11,10 @@ internal sealed class ColumnMap
 {
     private readonly ColumnSource[][] _sources;
 
-    private ColumnMap(ColumnSource[][] sources, int operatingSystem, int distinguishedName, IReadOnlyList<string> ignored, string format)
+    private ColumnMap(ColumnSource[][] sources, int operatingSystem, int distinguishedName, int location, IReadOnlyList<string> ignored, string format)
     {
         _sources = sources;
+        LocationIndex = location;
         OperatingSystemIndex = operatingSystem;
         DistinguishedNameIndex = distinguishedName;
         Ignored = ignored;
@@ -23,6 +24,9 @@ internal sealed class ColumnMap
     public int OperatingSystemIndex { get; }
 
     public int DistinguishedNameIndex { get; }
+
+    /// <summary>Active Directory's free-text <c>Location</c> column, read for the site rules; -1 when absent.</summary>
+    public int LocationIndex { get; }
 
     public IReadOnlyList<string> Ignored { get; }
 
@@ -67,8 +71,10 @@ internal sealed class ColumnMap
         }
 
         var distinguishedName = Array.IndexOf(normalised, ImportColumns.DistinguishedNameHeader);
-        var ignored = headers.Where((h, i) => !used[i] && i != operatingSystem && i != distinguishedName && !ImportColumns.ExportOnlyHeaders.Contains(normalised[i])).ToList();
-        return new ColumnMap(sources, operatingSystem, distinguishedName, ignored, DetectFormat(normalised, activeDirectoryTypeLine));
+        var location = Array.IndexOf(normalised, "location");
+        var ignored = headers.Where((h, i) => !used[i] && i != operatingSystem && i != distinguishedName && i != location
+            && !ImportColumns.ExportOnlyHeaders.Contains(normalised[i])).ToList();
+        return new ColumnMap(sources, operatingSystem, distinguishedName, location, ignored, DetectFormat(normalised, activeDirectoryTypeLine));
     }
 
     private static string DetectFormat(string[] headers, bool activeDirectoryTypeLine)

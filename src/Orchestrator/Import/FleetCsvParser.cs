@@ -76,7 +76,10 @@ internal static class FleetCsvParser
 
             var operatingSystem = map.OperatingSystemIndex >= 0 ? reader.GetString(map.OperatingSystemIndex) : null;
             var distinguishedName = map.DistinguishedNameIndex >= 0 ? reader.GetString(map.DistinguishedNameIndex) : null;
-            rows.Add(validator.Validate(line, values, supplier, operatingSystem, distinguishedName));
+            var row = validator.Validate(line, values, supplier, operatingSystem, distinguishedName);
+            row.DistinguishedName = string.IsNullOrEmpty(distinguishedName) ? null : distinguishedName;
+            row.Location = map.LocationIndex >= 0 && reader.GetString(map.LocationIndex) is { Length: > 0 } location ? location : null;
+            rows.Add(row);
         }
 
         FileDuplicates.Find(rows, map, errors, warnings);

@@ -48,6 +48,12 @@ public sealed class FleetImporter(NpgsqlDataSource db, TimeProvider clock)
 
         progress?.Report(new ImportProgress("checking against the fleet", parsed.Rows.Count));
         await FleetStaging.CopyAsync(connection, parsed.Rows, options.DefaultSite?.Trim() is { Length: > 0 } defaultSite ? defaultSite : null, ct);
+        var placedByRules = await FleetStaging.ApplySiteRulesAsync(connection, ct);
+        if (placedByRules > 0)
+        {
+            parsed.Warnings.Insert(0, new ImportIssue(0, "", $"{placedByRules} row{(placedByRules == 1 ? "" : "s")} without a site were placed by the site rules"));
+        }
+
         var conflicts = await FleetStaging.FindConflictsAsync(connection, ct);
         AddConflicts(parsed, conflicts);
         await FleetWriter.MapSitesAsync(connection, ct);

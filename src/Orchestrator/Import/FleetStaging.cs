@@ -33,7 +33,7 @@ internal static class FleetStaging
     [
         "line", "id", "hostname", "asset_tag", "serial_number", "mac_addresses", "ip_address", "site", "new_site", "building", "floor", "room",
         "department", "owner", "role", "inferred_role", "new_role", "criticality", "new_criticality", "model", "disk_type", "bmc_address", "image_profile",
-        "path", "default_path", "cleared",
+        "path", "default_path", "cleared", "location", "distinguished_name",
     ];
 
     /// <summary>
@@ -49,7 +49,7 @@ internal static class FleetStaging
                 line int NOT NULL, id uuid NOT NULL, hostname text, asset_tag text, serial_number text, mac_addresses text[] NOT NULL,
                 ip_address text, site text, new_site text, building text, floor text, room text, department text, owner text, role text,
                 inferred_role text, new_role text NOT NULL, criticality int, new_criticality int NOT NULL, model text, disk_type text, bmc_address text,
-                image_profile text, path text, default_path text NOT NULL, cleared int NOT NULL
+                image_profile text, path text, default_path text NOT NULL, cleared int NOT NULL, location text, distinguished_name text
             ) ON COMMIT DROP
             """, connection))
         {
@@ -99,6 +99,8 @@ internal static class FleetStaging
                 WriteText(copy, row.RecoveryPath is { } path ? PathNames[(int)path] : null);
                 WriteText(copy, PathNames[(int)row.DefaultPath]);
                 copy.Write(row.Cleared, NpgsqlDbType.Integer);
+                WriteText(copy, row.Location);
+                WriteText(copy, row.DistinguishedName);
             }
 
             await copy.CompleteAsync(ct);
@@ -108,6 +110,37 @@ internal static class FleetStaging
         await using var analyze = new NpgsqlCommand($"ANALYZE {Table}", connection);
         await analyze.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>
+    /// Places rows that name no site by the lead's site rules (first match in position order); a rule's site also
+    /// beats the import's default site. Returns how many rows a rule placed.
+    /// </summary>
+    public static async Task<int> ApplySiteRulesAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var apply = new NpgsqlCommand(
+            $"""
+            UPDATE {Table} s SET site = x.code, new_site = x.code
+            FROM (
+                SELECT t.line, (
+                    SELECT st.code FROM reimage.site_rules r JOIN reimage.sites st ON st.id = r.site_id
+                    WHERE CASE r.kind
+                        WHEN 'Location' THEN lower(t.location) LIKE {Like("r.pattern")}
+                        WHEN 'OrganizationalUnit' THEN position(lower(r.pattern) IN lower(t.distinguished_name)) > 0
+                        WHEN 'Subnet' THEN t.ip_address::inet <<= r.pattern::cidr
+                        WHEN 'HostnamePrefix' THEN lower(t.hostname) LIKE {Like("r.pattern")} || '%'
+                    END
+                    ORDER BY r.position, r.created_at
+                    LIMIT 1) AS code
+                FROM {Table} t
+                WHERE t.site IS NULL AND EXISTS (SELECT 1 FROM reimage.site_rules)) x
+            WHERE x.line = s.line AND x.code IS NOT NULL
+            """, connection) { CommandTimeout = 0 };
+        return await apply.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A rule pattern as a LIKE pattern: <c>%</c>, <c>_</c> and <c>\</c> literal, <c>*</c> any text, any case.</summary>
+    private static string Like(string pattern) =>
+        $"replace(replace(replace(replace(lower({pattern}), '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '*', '%')";
 
     /// <summary>
     /// Serials of the file that belong to a machine with another hostname (compared without case): errors. MACs of

@@ -4,10 +4,11 @@ namespace Reimage.Orchestrator.Import;
 
 public static class ImportRegistration
 {
-    /// <summary>The fleet import.</summary>
+    /// <summary>The fleet import and its site rules.</summary>
     public static IServiceCollection AddFleetImport(this IServiceCollection services)
     {
         services.AddSingleton<FleetImporter>();
+        services.AddSingleton<SiteRules>();
         return services;
     }
 }

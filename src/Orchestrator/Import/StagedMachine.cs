@@ -29,6 +29,12 @@ internal sealed class StagedMachine
     /// <summary>The site the row names; null when it names none (then a new machine gets the import's default site).</summary>
     public string? Site { get; set; }
 
+    /// <summary>An export's free-text location (Active Directory's <c>Location</c>), for the site rules.</summary>
+    public string? Location { get; set; }
+
+    /// <summary>Active Directory's <c>DistinguishedName</c>, for the site rules' OU paths.</summary>
+    public string? DistinguishedName { get; set; }
+
     public string? Building { get; set; }
 
     public string? Floor { get; set; }

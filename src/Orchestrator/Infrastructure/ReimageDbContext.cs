@@ -52,6 +52,8 @@ public sealed class ReimageDbContext(DbContextOptions<ReimageDbContext> options)
 
     public DbSet<HandoverNote> HandoverNotes => Set<HandoverNote>();
 
+    public DbSet<Import.SiteRule> SiteRules => Set<Import.SiteRule>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

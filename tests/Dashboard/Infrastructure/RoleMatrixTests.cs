@@ -37,6 +37,9 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
         Cell("GET", "/api/machines/export", A, L);
         Cell("GET", $"/machines/{Machine}", A, L, E);
         Cell("POST", "/api/import", A, L);
+        Cell("GET", "/api/import/site-rules", A, L);
+        Cell("POST", "/api/import/site-rules", A, L);
+        Cell("DELETE", $"/api/import/site-rules/{Machine}", A, L);
         Cell("GET", "/api/sites", A, L, E);
         Cell("PUT", $"/api/sites/{Machine}/capacity", A, L);
         Cell("GET", "/api/agents", A, L);

@@ -265,6 +265,39 @@ public sealed class FleetImporterTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Import_LocationOnlyExport_IsPlacedBySiteRules_FirstMatchWins_AndADryRunShowsIt()
+    {
+        // An Active Directory export has no site column: Location is free text, the OU path and the subnet say where.
+        await using var db = await CreateAsync();
+        await ImportAsync(db, Template(Row("SEED-RUH", site: "RUH"), Row("SEED-JED", site: "JED"), Row("SEED-DMM", site: "DMM")));
+        var rules = new SiteRules(TestFleet.Contexts(db), _clock);
+        Assert.Equal(SiteRuleOutcome.Added, (await rules.AddAsync("Location", "Riyadh HQ*", "ruh", null, Lead, Ct)).Outcome);
+        Assert.Equal(SiteRuleOutcome.Added, (await rules.AddAsync("OrganizationalUnit", "OU=Jeddah,DC=corp", "JED", null, Lead, Ct)).Outcome);
+        Assert.Equal(SiteRuleOutcome.Added, (await rules.AddAsync("Subnet", "10.40.0.0/16", "DMM", null, Lead, Ct)).Outcome);
+        Assert.Equal(SiteRuleOutcome.Added, (await rules.AddAsync("HostnamePrefix", "JED-", "JED", null, Lead, Ct)).Outcome);
+        Assert.Equal(SiteRuleOutcome.Invalid, (await rules.AddAsync("Subnet", "10.40.0.1/16", "DMM", null, Lead, Ct)).Outcome);
+        Assert.Equal(SiteRuleOutcome.NoSuchSite, (await rules.AddAsync("Location", "Mars", "MARS", null, Lead, Ct)).Outcome);
+        const string Export =
+            "\"DistinguishedName\",\"Name\",\"IPv4Address\",\"Location\"\n" +
+            "\"CN=A1,OU=Riyadh,DC=corp\",\"A1\",\"10.20.0.5\",\"Riyadh HQ / B1\"\n" +
+            "\"CN=B1,OU=Jeddah,DC=corp\",\"B1\",\"10.40.1.5\",\"\"\n" +
+            "\"CN=C1,OU=Dammam,DC=corp\",\"C1\",\"10.40.2.5\",\"\"\n" +
+            "\"CN=JED-X,OU=Lab,DC=corp\",\"JED-X\",\"\",\"\"\n" +
+            "\"CN=NOWHERE1,OU=Lab,DC=corp\",\"NOWHERE1\",\"\",\"\"\n";
+
+        var dryRun = await ImportAsync(db, Export, new ImportOptions(DryRun: true));
+        var imported = await ImportAsync(db, Export, new ImportOptions(DefaultSite: "RUH"));
+
+        var error = Single(dryRun.Errors);
+        Assert.Equal(6, error.Line);
+        Assert.Contains("needs a site", error.Message, StringComparison.Ordinal);
+        Assert.True(imported.Imported, imported.ToText());
+        Assert.Contains(imported.Warnings, w => w.Message.StartsWith("4 rows without a site were placed by the site rules", StringComparison.Ordinal));
+        Assert.Equal("A1:RUH,B1:JED,C1:DMM,JED-X:JED,NOWHERE1:RUH", await ScalarAsync<string>(db,
+            "SELECT string_agg(m.hostname || ':' || s.code, ',' ORDER BY m.hostname) FROM reimage.machines m JOIN reimage.sites s ON s.id = m.site_id WHERE m.hostname NOT LIKE 'SEED%'"));
+    }
+
+    [Fact]
     public async Task Import_TheSameFilesAgain_ChangesNothing()
     {
         await using var db = await CreateAsync();

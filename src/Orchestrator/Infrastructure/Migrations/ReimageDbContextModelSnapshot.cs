@@ -513,6 +513,55 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                     b.ToTable("imaging_reports", "reimage");
                 });
 
+            modelBuilder.Entity("Reimage.Orchestrator.Import.SiteRule", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Pattern")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("pattern");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<Guid>("SiteId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("site_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_site_rules");
+
+                    b.HasIndex("Position")
+                        .HasDatabaseName("ix_site_rules_position");
+
+                    b.HasIndex("SiteId")
+                        .HasDatabaseName("ix_site_rules_site_id");
+
+                    b.ToTable("site_rules", "reimage");
+                });
+
             modelBuilder.Entity("Reimage.Orchestrator.Machines.Machine", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1285,6 +1334,16 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_imaging_reports_machines_machine_id");
+                });
+
+            modelBuilder.Entity("Reimage.Orchestrator.Import.SiteRule", b =>
+                {
+                    b.HasOne("Reimage.Orchestrator.Sites.Site", null)
+                        .WithMany()
+                        .HasForeignKey("SiteId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_site_rules_sites_site_id");
                 });
 
             modelBuilder.Entity("Reimage.Orchestrator.Machines.Machine", b =>
