@@ -71,7 +71,7 @@ internal static class FleetCsvParser
             CheckStructure(reader, headers, line, hasControlCharacters, errors);
             for (var f = 0; f < values.Length; f++)
             {
-                (values[f], supplier[f]) = Value(reader, map.Sources((ImportField)f));
+                (values[f], supplier[f]) = f == (int)ImportField.MacAddresses ? AllValues(reader, map.Sources(ImportField.MacAddresses)) : Value(reader, map.Sources((ImportField)f));
             }
 
             var operatingSystem = map.OperatingSystemIndex >= 0 ? reader.GetString(map.OperatingSystemIndex) : null;
@@ -149,6 +149,28 @@ internal static class FleetCsvParser
         }
 
         return (null, 0);
+    }
+
+    /// <summary>Every NIC column together (Intune has "Wi-Fi MAC" and "EthernetMAC"): a machine's MACs are a set.</summary>
+    private static (string? Value, int Source) AllValues(CsvReader reader, ReadOnlySpan<ColumnSource> sources)
+    {
+        if (sources.Length <= 1)
+        {
+            return Value(reader, sources);
+        }
+
+        string? joined = null;
+        var first = 0;
+        for (var s = sources.Length - 1; s >= 0; s--)
+        {
+            if (reader.GetString(sources[s].Index) is { Length: > 0 } raw)
+            {
+                joined = joined is null ? raw : raw + ";" + joined;
+                first = s;
+            }
+        }
+
+        return (joined, first);
     }
 
     private static string Shape(string value, ValueShape shape) => shape switch

@@ -131,4 +131,34 @@ public sealed class FileFormatTests
         Assert.Empty(parsed.Warnings);
         Assert.Equal(Reimage.Orchestrator.Workflow.RecoveryPath.DriveReplacement, parsed.Rows[0].RecoveryPath);
     }
+
+    [Fact]
+    public void Parse_IntuneDeviceExport_MapsItsColumns()
+    {
+        // Intune admin centre, Devices > Export: a BOM, bare MACs, Wi-Fi and Ethernet MACs in two columns, and the
+        // same USB-C Ethernet dongle (00E04C680001) on two laptops.
+        var parsed = Parse(File.ReadAllBytes(Fixture("intune-devices.csv")));
+
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(["RUH-LT0101", "RUH-LT0102", "JED-LT0007"], parsed.Rows.Select(r => r.Hostname));
+        Assert.Equal(["48:A4:72:C3:B0:D2", "00:E0:4C:68:00:01"], parsed.Rows[1].MacAddresses.Order(StringComparer.Ordinal).Reverse());
+        Assert.Equal("نورة الحربي", parsed.Rows[1].Owner);
+        Assert.Equal(("PF4XYZ01", "21HES1X200", "10.20.9.14"), (parsed.Rows[0].SerialNumber, parsed.Rows[0].Model, parsed.Rows[0].IpAddress));
+        Assert.Contains(parsed.Warnings, w => w.Line == 4 && w.Message.Contains("00:E0:4C:68:00:01", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_LansweeperAssetExport_MapsItsColumns()
+    {
+        var parsed = Parse(File.ReadAllBytes(Fixture("lansweeper-assets.csv")));
+
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(["RUH-SRV-FS01", "RUH-WS0200", "VM-APP07"], parsed.Rows.Select(r => r.Hostname));
+        Assert.Equal(("9ZP4QR2", "B0:7B:25:10:00:30", "10.20.1.30", "Noura Al-Harbi", "B1"),
+            (parsed.Rows[0].SerialNumber, parsed.Rows[0].MacAddresses[0], parsed.Rows[0].IpAddress, parsed.Rows[0].Owner, parsed.Rows[0].Building));
+        Assert.Equal("Riyadh HQ", parsed.Rows[0].Location);
+        Assert.Equal("VMware-42 1a 2b 3c", parsed.Rows[2].SerialNumber);
+    }
+
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", name);
 }
