@@ -189,11 +189,12 @@ internal sealed class DemoRunner(
                         var tag = id.ToString("N")[^12..].ToUpperInvariant();
                         var completion = step switch
                         {
-                            Step.RemoveDrive => new HandsOnCompletion(technician, RemovedDriveSerial: $"WD-{tag}", EvidenceBagId: $"EB-{tag}", SealId: $"SEAL-{tag}", StorageLocation: "evidence locker A"),
-                            Step.InstallDrive => new HandsOnCompletion(technician, NewDriveSerial: $"SPARE-{tag}"),
-                            _ => new HandsOnCompletion(technician),
+                            Step.RemoveDrive => new HandsOnCompletion(RemovedDriveSerial: $"WD-{tag}", EvidenceBagId: $"EB-{tag}", SealId: $"SEAL-{tag}", StorageLocation: "evidence locker A"),
+                            Step.InstallDrive => new HandsOnCompletion(NewDriveSerial: $"SPARE-{tag}"),
+                            _ => new HandsOnCompletion(),
                         };
-                        await handsOn.CompleteAsync(id, step, completion, $"demo:{id}:{step}:{attempt}", ct);
+                        // The simulation is the account; the roster entry it plays is named beside it.
+                        await handsOn.CompleteAsync(id, step, completion, $"demo:{id}:{step}:{attempt}", new Actor("demo", "demo simulation", technician), ct);
                     }
                 }
             }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Identity;
 using Npgsql;
 using Reimage.Dashboard.Accounts;
 using Reimage.Dashboard.Infrastructure;
@@ -7,8 +8,12 @@ using Reimage.Orchestrator.HandsOn;
 
 namespace Reimage.Dashboard.Evidence;
 
-/// <summary>A hand-over of an evidence item from its current holder.</summary>
-public sealed record CustodyHandover(string? From, string? To, string? Location, string? Note);
+/// <summary>
+/// A hand-over of an evidence item from its current holder to a person with an account (<see cref="ToAccount"/>, their
+/// user name) or to someone without one (<see cref="To"/>, a typed name: a claim, recorded beside the account that
+/// entered it). Who hands it over is the signed-in account; nothing in the request says so.
+/// </summary>
+public sealed record CustodyHandover(string? To, string? ToAccount, string? Location, string? Note);
 
 /// <summary>
 /// Evidence: <c>GET /api/machines/{id}/custody</c> (a machine's evidence and its chain of custody),
@@ -33,7 +38,8 @@ public static class EvidenceEndpoints
                     'id', e.id, 'driveSerial', e.drive_serial, 'driveModel', e.drive_model, 'hostname', e.hostname, 'macAddresses', e.mac_addresses,
                     'ipAddress', e.ip_address, 'evidenceBagId', e.evidence_bag_id, 'sealId', e.seal_id, 'collectedBy', e.collected_by,
                     'collectedAt', e.collected_at, 'timeZone', e.time_zone, 'storageLocation', e.storage_location,
-                    'transfers', (SELECT json_agg(json_build_object('from', t."from", 'to', t."to", 'location', t.location, 'at', t.at, 'timeZone', t.time_zone, 'note', t.note) ORDER BY t.id)
+                    'transfers', (SELECT json_agg(json_build_object('from', t."from", 'to', t."to", 'toAccount', t.to_account, 'enteredBy', t.entered_by,
+                                  'location', t.location, 'at', t.at, 'timeZone', t.time_zone, 'note', t.note) ORDER BY t.id)
                                   FROM reimage.custody_transfers t WHERE t.evidence_item_id = e.id)) ORDER BY e.collected_at), '[]')
                 FROM reimage.evidence_items e WHERE e.machine_id = @id
                 """);
@@ -41,17 +47,31 @@ public static class EvidenceEndpoints
             return Results.Text((string)(await command.ExecuteScalarAsync(ct))!, "application/json");
         }).RequireAuthorization(Policies.Technician);
 
-        app.MapPost("/api/evidence/{id:guid}/transfers", async (Guid id, CustodyHandover body, Custody custody, SiteScope scope, ClaimsPrincipal user, CancellationToken ct) =>
+        app.MapPost("/api/evidence/{id:guid}/transfers", async (Guid id, CustodyHandover body, Custody custody, SiteScope scope,
+            UserManager<ReimageUser> users, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
         {
             if (!await scope.MayActOnEvidenceAsync(user, id, ct))
             {
                 return SiteScope.OutsideYourSites();
             }
 
-            var result = await custody.TransferAsync(id, body.From, body.To, body.Location, body.Note, ct);
+            var receiver = new CustodyReceiver(body.To);
+            if (!string.IsNullOrWhiteSpace(body.ToAccount))
+            {
+                if (await users.FindByNameAsync(body.ToAccount.Trim()) is not { } account)
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["toAccount"] = [$"there is no account \"{body.ToAccount.Trim()}\""] });
+                }
+
+                var shown = string.IsNullOrWhiteSpace(account.DisplayName) || account.DisplayName == account.UserName ? account.UserName! : $"{account.DisplayName} ({account.UserName})";
+                receiver = new CustodyReceiver(shown, account.UserName);
+            }
+
+            var enteredBy = new Orchestrator.Workflow.Actor(user.Identity!.Name!, $"api {http.Connection.RemoteIpAddress}");
+            var result = await custody.TransferAsync(id, receiver, body.Location, body.Note, enteredBy, mayActForHolder: user.IsInRole(Roles.Lead) || user.IsInRole(Roles.Admin), ct);
             return result.Outcome switch
             {
-                TransferOutcome.Transferred => Results.Ok(new { evidenceItemId = id, heldBy = body.To!.Trim(), body.Location }),
+                TransferOutcome.Transferred => Results.Ok(new { evidenceItemId = id, heldBy = receiver.Name!.Trim(), body.Location, enteredBy = enteredBy.Name }),
                 TransferOutcome.Invalid => Results.ValidationProblem(result.Errors!),
                 TransferOutcome.NoSuchItem => Results.NotFound(new { error = result.Refusal }),
                 _ => Results.Conflict(new { error = result.Refusal }),

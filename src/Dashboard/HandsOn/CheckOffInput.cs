@@ -27,8 +27,8 @@ public sealed class CheckOffInput
 
     public string? NewDriveSerial { get; set; }
 
-    public HandsOnCompletion ToCompletion(string technician) => new(
-        technician, Clean(RemovedDriveSerial), Clean(RemovedDriveModel), Clean(EvidenceBagId), Clean(SealId), Clean(StorageLocation), Clean(NewDriveSerial), Clean(CaseNumber));
+    public HandsOnCompletion ToCompletion() => new(
+        Clean(RemovedDriveSerial), Clean(RemovedDriveModel), Clean(EvidenceBagId), Clean(SealId), Clean(StorageLocation), Clean(NewDriveSerial), Clean(CaseNumber));
 
     private static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

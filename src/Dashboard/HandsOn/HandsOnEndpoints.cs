@@ -30,7 +30,7 @@ public static class HandsOnEndpoints
     public static WebApplication MapHandsOnApi(this WebApplication app)
     {
         app.MapPost("/api/machines/{id:guid}/steps/{step}/complete", async (Guid id, string step, HandsOnCompletion body, HttpRequest request, HandsOnSteps steps,
-            SiteScope scope, ClaimsPrincipal user, CancellationToken ct) =>
+            SiteScope scope, TechnicianDesk desk, ClaimsPrincipal user, CancellationToken ct) =>
         {
             if (!await scope.MayActOnMachineAsync(user, id, ct))
             {
@@ -48,7 +48,8 @@ public static class HandsOnEndpoints
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["step"] = [$"unknown step '{step}'"] });
             }
 
-            return Answer(await steps.CompleteAsync(id, parsed, body, key, ct));
+            var who = await desk.ActorAsync(user, id, $"api {request.HttpContext.Connection.RemoteIpAddress}", ct);
+            return Answer(await steps.CompleteAsync(id, parsed, body, key, who, ct));
         }).RequireAuthorization(Policies.Technician);
 
         // Technicians' own calls: allowed to technicians of the machine's (or technician's) site, and to leads.

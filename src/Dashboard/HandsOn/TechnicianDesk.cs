@@ -35,6 +35,30 @@ public sealed class TechnicianDesk(NpgsqlDataSource db)
     }
 
     /// <summary>
+    /// The signed-in person as the actor of hands-on work: their account, and the roster entry linked to it (the one at
+    /// the machine's site when they have several). Never a name from the request.
+    /// </summary>
+    public async Task<Actor> ActorAsync(ClaimsPrincipal user, Guid machineId, string origin, CancellationToken ct)
+    {
+        var linked = user.FindAll(ReimageClaimsFactory.TechnicianClaim).Select(c => Guid.TryParse(c.Value, out var id) ? id : Guid.Empty).ToArray();
+        string? person = null;
+        if (linked.Length > 0)
+        {
+            await using var command = db.CreateCommand(
+                """
+                SELECT t.name FROM reimage.technicians t
+                LEFT JOIN reimage.machines m ON m.id = @machine AND m.site_id = t.site_id
+                WHERE t.id = ANY(@linked) ORDER BY (m.id IS NOT NULL) DESC, t.name LIMIT 1
+                """);
+            command.Parameters.AddWithValue("machine", machineId);
+            command.Parameters.AddWithValue("linked", linked);
+            person = await command.ExecuteScalarAsync(ct) as string;
+        }
+
+        return new Actor(user.Identity?.Name ?? throw new InvalidOperationException("hands-on work needs a signed-in account"), origin, person);
+    }
+
+    /// <summary>
     /// The machine whose asset tag (or, failing that, host name or serial number) is <paramref name="scanned"/>, at one
     /// of the person's sites; null when there is none there.
     /// </summary>

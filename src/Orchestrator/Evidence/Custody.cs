@@ -7,9 +7,15 @@ namespace Reimage.Orchestrator.Evidence;
 /// <summary>The machine a drive is removed from, as its evidence record describes it.</summary>
 public sealed record CollectedFrom(string Hostname, string[] MacAddresses, string? IpAddress, string? Model, string TimeZone);
 
-/// <summary>What the technician who removed a drive records about it.</summary>
-public sealed record DriveCollection(
-    string DriveSerial, string? DriveModel, string EvidenceBagId, string SealId, string CollectedBy, string? StorageLocation, string? CaseNumber);
+/// <summary>What the technician who removed a drive records about it (who did is the check-off's signed-in account).</summary>
+public sealed record DriveCollection(string DriveSerial, string? DriveModel, string EvidenceBagId, string SealId, string? StorageLocation, string? CaseNumber);
+
+/// <summary>
+/// Who receives an evidence item: a person with an account (<see cref="Account"/> set, <see cref="Name"/> as the
+/// records show them), or someone without one named as typed (a courier, a lawyer): a claim, recorded beside the
+/// account that entered it.
+/// </summary>
+public sealed record CustodyReceiver(string? Name, string? Account = null);
 
 public enum TransferOutcome
 {
@@ -20,7 +26,7 @@ public enum TransferOutcome
 
     NoSuchItem,
 
-    /// <summary>Only the current holder can hand an item over.</summary>
+    /// <summary>An item held by an account can be handed over only by that account (or a lead).</summary>
     NotTheHolder,
 }
 
@@ -34,12 +40,13 @@ public sealed record TransferResult(TransferOutcome Outcome, string? Refusal = n
 public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
 {
     /// <summary>
-    /// Records a drive removed from a machine as evidence, held by its collector, in the caller's transaction (the
-    /// check-off that removed it). Returns the evidence item's id.
+    /// Records a drive removed from a machine as evidence, collected by and held by <paramref name="collector"/> (the
+    /// check-off's signed-in account), in the caller's transaction (the check-off that removed it). Returns its id.
     /// </summary>
-    public async Task<Guid> CollectAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, CollectedFrom machine, DriveCollection drive, CancellationToken ct)
+    public async Task<Guid> CollectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, CollectedFrom machine,
+        DriveCollection drive, Workflow.Actor collector, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(collector);
         var id = Guid.CreateVersion7();
         var location = string.IsNullOrWhiteSpace(drive.StorageLocation) ? "site evidence locker" : drive.StorageLocation.Trim();
         await using var evidence = new NpgsqlCommand(
@@ -47,8 +54,8 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
             INSERT INTO reimage.evidence_items (id, machine_id, drive_serial, drive_model, hostname, mac_addresses, ip_address,
                 evidence_bag_id, seal_id, collected_by, collected_at, time_zone, storage_location, case_number)
             VALUES (@id, @machine, @serial, @model, @host, @macs, @ip, @bag, @seal, @by, @now, @tz, @location, @case);
-            INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", location, at, time_zone, note)
-            VALUES (@id, @host, @by, @location, @now, @tz, 'removed from the machine, bagged and sealed');
+            INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", to_account, entered_by, location, at, time_zone, note)
+            VALUES (@id, @host, @by, @account, @account, @location, @now, @tz, 'removed from the machine, bagged and sealed');
             """, connection, transaction);
         evidence.Parameters.AddWithValue("id", id);
         evidence.Parameters.AddWithValue("machine", machineId);
@@ -59,7 +66,8 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
         evidence.Parameters.AddWithValue("ip", (object?)machine.IpAddress ?? DBNull.Value);
         evidence.Parameters.AddWithValue("bag", drive.EvidenceBagId.Trim());
         evidence.Parameters.AddWithValue("seal", drive.SealId.Trim());
-        evidence.Parameters.AddWithValue("by", drive.CollectedBy.Trim());
+        evidence.Parameters.AddWithValue("by", collector.Display);
+        evidence.Parameters.AddWithValue("account", collector.Name);
         evidence.Parameters.AddWithValue("now", clock.GetUtcNow());
         evidence.Parameters.AddWithValue("tz", machine.TimeZone);
         evidence.Parameters.AddWithValue("location", location);
@@ -69,10 +77,10 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>Field errors of a hand-over, by field name; empty when it may be recorded.</summary>
-    private static Dictionary<string, string[]> ValidateTransfer(string? from, string? to, string? location, string? note)
+    private static Dictionary<string, string[]> ValidateTransfer(string? to, string? location, string? note)
     {
         var errors = new Dictionary<string, string[]>();
-        foreach (var (field, value) in new[] { ("from", from), ("to", to), ("location", location) })
+        foreach (var (field, value) in new[] { ("to", to), ("location", location) })
         {
             if (string.IsNullOrWhiteSpace(value) || value.Length > 128)
             {
@@ -89,12 +97,17 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// Records that <paramref name="from"/> handed the item to <paramref name="to"/> at <paramref name="location"/>.
-    /// Only the current holder can hand it over.
+    /// Records that the current holder handed the item to <paramref name="to"/> at <paramref name="location"/>, entered by
+    /// <paramref name="enteredBy"/> (the signed-in account). An item held by an account is handed over by that account,
+    /// or by a lead (<paramref name="mayActForHolder"/>); one held by someone without an account, by whoever receives it
+    /// back (the entry names who entered it).
     /// </summary>
-    public async Task<TransferResult> TransferAsync(Guid evidenceItemId, string? from, string? to, string? location, string? note, CancellationToken ct)
+    public async Task<TransferResult> TransferAsync(Guid evidenceItemId, CustodyReceiver to, string? location, string? note, Workflow.Actor enteredBy,
+        bool mayActForHolder, CancellationToken ct)
     {
-        if (ValidateTransfer(from, to, location, note) is { Count: > 0 } errors)
+        ArgumentNullException.ThrowIfNull(to);
+        ArgumentNullException.ThrowIfNull(enteredBy);
+        if (ValidateTransfer(to.Name, location, note) is { Count: > 0 } errors)
         {
             return new TransferResult(TransferOutcome.Invalid, "some fields need attention", errors);
         }
@@ -102,9 +115,10 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         string holder, timeZone;
+        string? holderAccount;
         await using (var current = new NpgsqlCommand(
             """
-            SELECT t."to", e.time_zone FROM reimage.evidence_items e
+            SELECT t."to", e.time_zone, t.to_account FROM reimage.evidence_items e
             JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
             WHERE e.id = @id ORDER BY t.id DESC LIMIT 1
             FOR UPDATE OF e
@@ -117,23 +131,25 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
                 return new TransferResult(TransferOutcome.NoSuchItem, "no such evidence item");
             }
 
-            (holder, timeZone) = (reader.GetString(0), reader.GetString(1));
+            (holder, timeZone, holderAccount) = (reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
         }
 
-        if (!string.Equals(holder, from!.Trim(), StringComparison.OrdinalIgnoreCase))
+        if (holderAccount is not null && !mayActForHolder && !string.Equals(holderAccount, enteredBy.Name, StringComparison.OrdinalIgnoreCase))
         {
-            return new TransferResult(TransferOutcome.NotTheHolder, $"the item is held by {holder}, not {from!.Trim()}");
+            return new TransferResult(TransferOutcome.NotTheHolder, $"the item is held by {holder}: only that account, or a lead, can hand it over");
         }
 
         await using (var insert = new NpgsqlCommand(
             """
-            INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", location, at, time_zone, note)
-            VALUES (@id, @from, @to, @location, @now, @tz, @note)
+            INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", to_account, entered_by, location, at, time_zone, note)
+            VALUES (@id, @from, @to, @account, @entered, @location, @now, @tz, @note)
             """, connection, transaction))
         {
             insert.Parameters.AddWithValue("id", evidenceItemId);
             insert.Parameters.AddWithValue("from", holder);
-            insert.Parameters.AddWithValue("to", to!.Trim());
+            insert.Parameters.AddWithValue("to", to.Name!.Trim());
+            insert.Parameters.AddWithValue("account", (object?)to.Account ?? DBNull.Value);
+            insert.Parameters.AddWithValue("entered", enteredBy.Name);
             insert.Parameters.AddWithValue("location", location!.Trim());
             insert.Parameters.AddWithValue("now", clock.GetUtcNow());
             insert.Parameters.AddWithValue("tz", timeZone);
@@ -155,7 +171,7 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
         await using var command = db.CreateCommand(
             """
             SELECT e.case_number, e.evidence_bag_id, e.seal_id, e.drive_serial, e.drive_model, e.hostname, array_to_string(e.mac_addresses, ' '), e.ip_address,
-                   e.collected_by, e.collected_at, e.time_zone, t."from", t."to", t.location, t.at, t.note
+                   e.collected_by, e.collected_at, e.time_zone, t."from", t."to", t.to_account, t.entered_by, t.location, t.at, t.note
             FROM reimage.evidence_items e
             JOIN reimage.machines m ON m.id = e.machine_id JOIN reimage.sites s ON s.id = m.site_id
             JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
@@ -171,7 +187,7 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
             InjectionCharacters = "=+-@\t\r",
         }, true);
         foreach (var header in (string[])["case_number", "evidence_bag_id", "seal_id", "drive_serial", "drive_model", "hostname", "mac_addresses", "ip_address",
-            "collected_by", "collected_at", "time_zone", "handed_from", "handed_to", "location", "handed_at", "note"])
+            "collected_by", "collected_at", "time_zone", "handed_from", "handed_to", "handed_to_account", "entered_by", "location", "handed_at", "note"])
         {
             csv.WriteField(header);
         }

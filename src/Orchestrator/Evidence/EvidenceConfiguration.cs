@@ -33,6 +33,8 @@ internal sealed class CustodyTransferConfiguration : IEntityTypeConfiguration<Cu
         b.ToTable("custody_transfers");
         b.Property(t => t.From).HasMaxLength(128);
         b.Property(t => t.To).HasMaxLength(128);
+        b.Property(t => t.ToAccount).HasMaxLength(128);
+        b.Property(t => t.EnteredBy).HasMaxLength(128).HasDefaultValue("unknown (before accounts were recorded)");
         b.Property(t => t.Location).HasMaxLength(128);
         b.Property(t => t.TimeZone).HasMaxLength(64);
         b.Property(t => t.Note).HasMaxLength(500);

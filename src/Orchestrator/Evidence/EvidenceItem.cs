@@ -51,6 +51,12 @@ public sealed class CustodyTransfer
 
     public required string To { get; set; }
 
+    /// <summary>The account of the receiver when the receiver was named by account; null when by a typed name (a claim).</summary>
+    public string? ToAccount { get; set; }
+
+    /// <summary>The signed-in account that recorded this hand-over.</summary>
+    public required string EnteredBy { get; set; }
+
     public required string Location { get; set; }
 
     public DateTimeOffset At { get; set; }

@@ -7,8 +7,12 @@ using Reimage.Orchestrator.Workflow;
 namespace Reimage.Orchestrator.HandsOn;
 
 /// <summary>What a technician reports when checking off a hands-on step.</summary>
+/// <summary>
+/// What a technician records at a check-off. Who did the work is not in it: it is the signed-in account (and the
+/// roster entry linked to it), passed as the <see cref="Actor"/>; a name in a request is never trusted.
+/// </summary>
 public sealed record HandsOnCompletion(
-    string? Technician, string? RemovedDriveSerial = null, string? RemovedDriveModel = null, string? EvidenceBagId = null,
+    string? RemovedDriveSerial = null, string? RemovedDriveModel = null, string? EvidenceBagId = null,
     string? SealId = null, string? StorageLocation = null, string? NewDriveSerial = null, string? CaseNumber = null);
 
 /// <summary>How a check-off or problem report ended.</summary>
@@ -71,7 +75,6 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, E
             }
         }
 
-        Require("technician", c.Technician, "who did the work");
         switch (step)
         {
             case Step.RemoveDrive:
@@ -101,23 +104,19 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, E
     /// Checks off <paramref name="step"/> of a machine, once per idempotency key. Invalid fields are answered
     /// <see cref="HandsOnOutcome.Invalid"/> without storing anything.
     /// </summary>
-    public async Task<HandsOnResult> CompleteAsync(Guid machineId, Step step, HandsOnCompletion completion, string idempotencyKey, CancellationToken ct)
+    public async Task<HandsOnResult> CompleteAsync(Guid machineId, Step step, HandsOnCompletion completion, string idempotencyKey, Actor who, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(who);
         var errors = Validate(step, completion);
         return errors.Count > 0
             ? new HandsOnResult(HandsOnOutcome.Invalid, machineId, step, "some fields need attention", Errors: errors)
-            : await OnceAsync(machineId, step, idempotencyKey, (connection, transaction) => DoAsync(connection, transaction, machineId, step, completion, ct), ct);
+            : await OnceAsync(machineId, step, idempotencyKey, (connection, transaction) => DoAsync(connection, transaction, machineId, step, completion, who, ct), ct);
     }
 
     /// <summary>Field errors of a problem report, by field name; empty when it may be submitted.</summary>
-    public static Dictionary<string, string[]> ValidateProblem(string? technician, string? problem)
+    public static Dictionary<string, string[]> ValidateProblem(string? problem)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(technician) || technician.Length > MaxField)
-        {
-            errors["technician"] = [$"who is reporting, at most {MaxField} characters"];
-        }
-
         if (string.IsNullOrWhiteSpace(problem) || problem.Trim().Length > 500)
         {
             errors["problem"] = ["what is wrong, at most 500 characters"];
@@ -131,9 +130,10 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, E
     /// the machine goes to the leads' failure queue with the report as its reason, still at that step, so that a
     /// lead's retry sends it back to a technician. Idempotent like a check-off.
     /// </summary>
-    public async Task<HandsOnResult> ReportProblemAsync(Guid machineId, Step step, string technician, string problem, string idempotencyKey, CancellationToken ct)
+    public async Task<HandsOnResult> ReportProblemAsync(Guid machineId, Step step, string problem, string idempotencyKey, Actor who, CancellationToken ct)
     {
-        var errors = ValidateProblem(technician, problem);
+        ArgumentNullException.ThrowIfNull(who);
+        var errors = ValidateProblem(problem);
         if (errors.Count > 0)
         {
             return new HandsOnResult(HandsOnOutcome.Invalid, machineId, step, "some fields need attention", Errors: errors);
@@ -152,10 +152,10 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, E
                 return NotAtStep(machineId, step, machine.Hostname, r);
             }
 
-            var reason = $"{problem.Trim()} (reported by {technician.Trim()} at {step})";
+            var reason = $"{problem.Trim()} (reported by {who.Display} at {step})";
             var won = await writer.WriteAsync(connection, transaction,
                 [new Transition(machineId, r.Version, r.Path, r.State, RecoveryState.Failed, step, r.Attempt, r.WaveId, FailureReason: reason, Detail: "problem reported by a technician")],
-                new Actor(technician.Trim(), "technician problem report"), ct);
+                who, ct);
             return won.Count == 0
                 ? MovedOn(machineId, step, machine.Hostname)
                 : new HandsOnResult(HandsOnOutcome.Reported, machineId, step, FailureReason: reason);
@@ -227,7 +227,8 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, E
             reader.GetNullableString("ip_address"), reader.GetNullableString("model"), reader.GetString(reader.GetOrdinal("time_zone"))));
     }
 
-    private async Task<HandsOnResult> DoAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, Step step, HandsOnCompletion c, CancellationToken ct)
+    private async Task<HandsOnResult> DoAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid machineId, Step step, HandsOnCompletion c, Actor who,
+        CancellationToken ct)
     {
         if (await LockAsync(connection, transaction, machineId, ct) is not { } locked)
         {
@@ -249,14 +250,14 @@ public sealed class HandsOnSteps(NpgsqlDataSource db, TransitionWriter writer, E
         };
         var won = await writer.WriteAsync(connection, transaction,
             [new Transition(machineId, r.Version, r.Path, r.State, RecoveryState.InProgress, next.Step, 1, r.WaveId, Detail: detail, ConsumePart: step == Step.InstallDrive)],
-            new Actor(c.Technician!, "technician check-off"), ct);
+            who, ct);
         if (won.Count == 0)
         {
             return MovedOn(machineId, step, machine.Hostname);
         }
 
         Guid? evidenceId = step != Step.RemoveDrive ? null : await custody.CollectAsync(connection, transaction, machineId, machine,
-            new Evidence.DriveCollection(c.RemovedDriveSerial!, c.RemovedDriveModel, c.EvidenceBagId!, c.SealId!, c.Technician!, c.StorageLocation, c.CaseNumber), ct);
+            new Evidence.DriveCollection(c.RemovedDriveSerial!, c.RemovedDriveModel, c.EvidenceBagId!, c.SealId!, c.StorageLocation, c.CaseNumber), who, ct);
         return new HandsOnResult(HandsOnOutcome.Completed, machineId, step, NextStep: next.Step, EvidenceItemId: evidenceId);
     }
 

@@ -24,10 +24,16 @@ public sealed record Transition(
 /// <summary>A change of who holds a machine's hands-on step (null: nobody), valid only if its version is still <see cref="ExpectedVersion"/>.</summary>
 public sealed record Assignment(Guid MachineId, long ExpectedVersion, Guid? TechnicianId, string Detail);
 
-/// <summary>Who caused a batch of transitions and from where; recorded on every event.</summary>
-public sealed record Actor(string Name, string Origin)
+/// <summary>
+/// Who caused a batch of transitions and from where; recorded on every event. For a person, <see cref="Name"/> is the
+/// signed-in account (never a name a request carries) and <see cref="Person"/> the roster entry it is linked to.
+/// </summary>
+public sealed record Actor(string Name, string Origin, string? Person = null)
 {
     public static Actor System(string origin) => new("system", origin);
+
+    /// <summary>How records that name a person show this one: "Noura Al-Harbi (noura.h)", or the account alone.</summary>
+    public string Display => Person is null || string.Equals(Person, Name, StringComparison.OrdinalIgnoreCase) ? Name : $"{Person} ({Name})";
 }
 
 /// <summary>

@@ -12,6 +12,7 @@ namespace Reimage.Dashboard.Tests.HandsOn;
 [Collection("Hangfire")]
 public sealed class HandsOnApiTests(PostgresFixture postgres)
 {
+    // "technician" is what a forged or naive client adds: the server never reads who did the work from the body.
     private const string Evidence = """{"technician":"Noura Al-Harbi","removedDriveSerial":"WD-0042","evidenceBagId":"EB-1001","sealId":"SEAL-77","storageLocation":"Locker 3","caseNumber":"IR-2026-014"}""";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -48,7 +49,7 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         Assert.Equal("WD-0042", item.GetProperty("driveSerial").GetString());
         Assert.Equal("EB-1001", item.GetProperty("evidenceBagId").GetString());
         Assert.Equal("SEAL-77", item.GetProperty("sealId").GetString());
-        Assert.Equal("Noura Al-Harbi", item.GetProperty("collectedBy").GetString());
+        Assert.Equal("admin", item.GetProperty("collectedBy").GetString()); // the signed-in account, not the body's "technician"
         Assert.Equal("Europe/London", item.GetProperty("timeZone").GetString());
         Assert.Equal("Locker 3", item.GetProperty("storageLocation").GetString());
         Assert.StartsWith("HO-PC", item.GetProperty("hostname").GetString(), StringComparison.Ordinal);
@@ -95,7 +96,10 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         var removed = await CheckOffAsync(app, machine, "RemoveDrive", Evidence, "c-1");
         var item = JsonDocument.Parse(removed.Body).RootElement.GetProperty("evidenceItemId").GetGuid();
 
-        var notHolder = await PostJsonAsync(app, $"/api/evidence/{item}/transfers", """{"from":"Mallory","to":"Mallory","location":"car park"}""");
+        // Mallory is a technician of the site who does not hold the drive; "from" in the body is ignored.
+        await app.AddUserAsync("mallory", Reimage.Dashboard.Accounts.Roles.Technician, ["HO"], "mallory-password-2026");
+        await app.CookieAsync("mallory", "mallory-password-2026");
+        var notHolder = await app.SendJsonAsync("POST", $"/api/evidence/{item}/transfers", """{"from":"admin","to":"Mallory","location":"car park"}""", asUser: "mallory");
         var handed = await PostJsonAsync(app, $"/api/evidence/{item}/transfers", """{"from":"Noura Al-Harbi","to":"=HYPERLINK(\"http://x\")","location":"Forensics lab","note":"for imaging"}""");
         var missing = await PostJsonAsync(app, $"/api/evidence/{Guid.NewGuid()}/transfers", """{"from":"a","to":"b","location":"c"}""");
         var export = await app.SendAsync("GET", "/api/evidence/export?site=ho", IPAddress.Loopback);
@@ -114,6 +118,34 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         Assert.Contains("EB-1001", lines[2], StringComparison.Ordinal);
         Assert.DoesNotContain(",=HYPERLINK", export.Body, StringComparison.Ordinal);
         Assert.Contains("'=HYPERLINK", export.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckOffAndHandOver_RecordTheSignedInAccount_NeverTheNameTheRequestCarries()
+    {
+        // A tablet (or an attacker) sends "technician": "Noura Al-Harbi" while signed in as Sami: the record says Sami.
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var machine = await MachineAtRemoveDriveAsync(app);
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var site = await TestFleet.ScalarAsync<Guid>(db, $"SELECT site_id FROM reimage.machines WHERE id = '{machine}'");
+        var sami = await TestFleet.AddTechnicianAsync(db, new Reimage.Orchestrator.Sites.Site { Id = site, Code = "HO", Name = "HO", TimeZone = "Europe/London" }, "Sami Khalil");
+        await app.AddUserAsync("sami.k", Reimage.Dashboard.Accounts.Roles.Technician, ["HO"], "sami-password-2026", technician: sami.Id);
+        await app.AddUserAsync("lawyer.r", Reimage.Dashboard.Accounts.Roles.Lead, ["HO"], "lawyer-password-2026", displayName: "Rana (counsel)");
+        await app.CookieAsync("sami.k", "sami-password-2026");
+
+        var removed = await app.SendJsonAsync("POST", $"/api/machines/{machine}/steps/RemoveDrive/complete", Evidence,
+            new Dictionary<string, string> { ["Idempotency-Key"] = "forged-1" }, asUser: "sami.k");
+        var item = JsonDocument.Parse(removed.Body).RootElement.GetProperty("evidenceItemId").GetGuid();
+        var toAccount = await app.SendJsonAsync("POST", $"/api/evidence/{item}/transfers", """{"from":"Noura Al-Harbi","toAccount":"lawyer.r","location":"Legal hold room"}""", asUser: "sami.k");
+        var noSuchAccount = await app.SendJsonAsync("POST", $"/api/evidence/{item}/transfers", """{"toAccount":"nobody","location":"x"}""", asUser: "sami.k");
+
+        Assert.Equal((200, 200, 400), (removed.Status, toAccount.Status, noSuchAccount.Status));
+        Assert.Equal("Sami Khalil (sami.k)", await TestFleet.ScalarAsync<string>(db, $"SELECT collected_by FROM reimage.evidence_items WHERE id = '{item}'"));
+        Assert.Equal("sami.k", await TestFleet.ScalarAsync<string>(db,
+            $"SELECT actor FROM reimage.machine_events WHERE machine_id = '{machine}' AND step = 'InstallDrive' AND to_state = 'InProgress'"));
+        Assert.Equal("Sami Khalil (sami.k)>Rana (counsel) (lawyer.r)|lawyer.r|sami.k", await TestFleet.ScalarAsync<string>(db,
+            $"SELECT \"from\" || '>' || \"to\" || '|' || to_account || '|' || entered_by FROM reimage.custody_transfers WHERE evidence_item_id = '{item}' ORDER BY id DESC LIMIT 1"));
+        Assert.Equal(0L, await TestFleet.ScalarAsync<long>(db, "SELECT count(*) FROM reimage.evidence_items WHERE collected_by LIKE '%Noura%'"));
     }
 
     private static Task<(int Status, string Body)> PostJsonAsync(ReimageApp app, string path, string json) => app.SendJsonAsync("POST", path, json);

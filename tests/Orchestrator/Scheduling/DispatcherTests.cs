@@ -109,7 +109,7 @@ public sealed class DispatcherTests(PostgresFixture postgres)
         Assert.Equal(0L, await CountAsync(db, "SELECT count(*) FROM reimage.agent_commands"));
 
         var steps = new HandsOnSteps(db, new TransitionWriter(TimeProvider.System), new Custody(db, TimeProvider.System), Kick(), TimeProvider.System);
-        var result = await steps.CompleteAsync(machine, Step.ManualBoot, new HandsOnCompletion("Ana"), "boot-1", Ct);
+        var result = await steps.CompleteAsync(machine, Step.ManualBoot, new HandsOnCompletion(), "boot-1", new Actor("ana", "test", "Ana"), Ct);
 
         Assert.Equal(HandsOnOutcome.Completed, result.Outcome);
         Assert.Equal("Imaging", await ScalarAsync<string>(db, $"SELECT step FROM reimage.recoveries WHERE machine_id = '{machine}'"));
@@ -128,8 +128,8 @@ public sealed class DispatcherTests(PostgresFixture postgres)
         await TestFleet.Dispatcher(db).DispatchAsync(Ct);
         var steps = new HandsOnSteps(db, new TransitionWriter(TimeProvider.System), new Custody(db, TimeProvider.System), Kick(), TimeProvider.System);
 
-        await steps.CompleteAsync(machines[0], Step.RemoveDrive, new HandsOnCompletion("Ana", "OLD-1", EvidenceBagId: "EB-1", SealId: "S-1"), "k1", Ct);
-        await steps.CompleteAsync(machines[0], Step.InstallDrive, new HandsOnCompletion("Ana", NewDriveSerial: "NEW-1"), "k2", Ct);
+        await steps.CompleteAsync(machines[0], Step.RemoveDrive, new HandsOnCompletion("OLD-1", EvidenceBagId: "EB-1", SealId: "S-1"), "k1", new Actor("ana", "test", "Ana"), Ct);
+        await steps.CompleteAsync(machines[0], Step.InstallDrive, new HandsOnCompletion(NewDriveSerial: "NEW-1"), "k2", new Actor("ana", "test", "Ana"), Ct);
         await using (var fail = db.CreateCommand($"SELECT version FROM reimage.recoveries WHERE machine_id = '{machines[1]}'"))
         {
             var version = (long)(await fail.ExecuteScalarAsync(Ct))!;

@@ -218,8 +218,8 @@ internal sealed class DrillWorld(
         {
             var serial = $"DRILL-{_machines[machine].Index:D6}";
             var result = await checkOffs.CompleteAsync(machine, step,
-                new HandsOnCompletion(hand.Id.ToString(), RemovedDriveSerial: serial, EvidenceBagId: $"BAG-{serial}", SealId: $"SEAL-{serial}", NewDriveSerial: $"NEW-{serial}"),
-                $"drill-{machine:N}-{step}", ct);
+                new HandsOnCompletion(RemovedDriveSerial: serial, EvidenceBagId: $"BAG-{serial}", SealId: $"SEAL-{serial}", NewDriveSerial: $"NEW-{serial}"),
+                $"drill-{machine:N}-{step}", new Actor("drill", "accuracy drill", hand.Id.ToString()), ct);
             if (result.Outcome == HandsOnOutcome.NotAtStep)
             {
                 RefusedCheckOffs++;

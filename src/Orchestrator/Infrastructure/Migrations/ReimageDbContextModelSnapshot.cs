@@ -248,6 +248,14 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
 
+                    b.Property<string>("EnteredBy")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasDefaultValue("unknown (before accounts were recorded)")
+                        .HasColumnName("entered_by");
+
                     b.Property<Guid>("EvidenceItemId")
                         .HasColumnType("uuid")
                         .HasColumnName("evidence_item_id");
@@ -280,6 +288,11 @@ namespace Reimage.Orchestrator.Infrastructure.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("to");
+
+                    b.Property<string>("ToAccount")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("to_account");
 
                     b.HasKey("Id")
                         .HasName("pk_custody_transfers");
