@@ -49,13 +49,25 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(collector);
         var id = Guid.CreateVersion7();
         var location = string.IsNullOrWhiteSpace(drive.StorageLocation) ? "site evidence locker" : drive.StorageLocation.Trim();
+        // The item, its first custody entry, and the event sealing both into the machine's chain: one statement.
         await using var evidence = new NpgsqlCommand(
-            """
-            INSERT INTO reimage.evidence_items (id, machine_id, drive_serial, drive_model, hostname, mac_addresses, ip_address,
-                evidence_bag_id, seal_id, collected_by, collected_at, time_zone, storage_location, case_number)
-            VALUES (@id, @machine, @serial, @model, @host, @macs, @ip, @bag, @seal, @by, @now, @tz, @location, @case);
-            INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", to_account, entered_by, location, at, time_zone, note)
-            VALUES (@id, @host, @by, @account, @account, @location, @now, @tz, 'removed from the machine, bagged and sealed');
+            $"""
+            WITH item AS (
+                INSERT INTO reimage.evidence_items (id, machine_id, drive_serial, drive_model, hostname, mac_addresses, ip_address,
+                    evidence_bag_id, seal_id, collected_by, collected_at, time_zone, storage_location, case_number)
+                VALUES (@id, @machine, @serial, @model, @host, @macs, @ip, @bag, @seal, @by, @now, @tz, @location, @case)
+                RETURNING *),
+            first_entry AS (
+                INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", to_account, entered_by, location, at, time_zone, note)
+                SELECT i.id, i.hostname, i.collected_by, @actor, @actor, i.storage_location, i.collected_at, i.time_zone, 'removed from the machine, bagged and sealed'
+                FROM item i
+                RETURNING *),
+            entries AS (
+                SELECT i.machine_id, '{EvidenceSeal.ItemKind}' AS kind, NULL::text AS from_state, NULL::text AS to_state, NULL::text AS step,
+                    {EvidenceSeal.ItemSql("i")} || E'\n' || {EvidenceSeal.TransferSql("f")} AS detail, i.time_zone
+                FROM item i, first_entry f),
+            {Audit.AuditChain.Append("entries")}
+            SELECT count(*) FROM appended
             """, connection, transaction);
         evidence.Parameters.AddWithValue("id", id);
         evidence.Parameters.AddWithValue("machine", machineId);
@@ -67,12 +79,17 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
         evidence.Parameters.AddWithValue("bag", drive.EvidenceBagId.Trim());
         evidence.Parameters.AddWithValue("seal", drive.SealId.Trim());
         evidence.Parameters.AddWithValue("by", collector.Display);
-        evidence.Parameters.AddWithValue("account", collector.Name);
+        evidence.Parameters.AddWithValue("actor", collector.Name);
+        evidence.Parameters.AddWithValue("origin", collector.Origin);
         evidence.Parameters.AddWithValue("now", clock.GetUtcNow());
         evidence.Parameters.AddWithValue("tz", machine.TimeZone);
         evidence.Parameters.AddWithValue("location", location);
         evidence.Parameters.AddWithValue("case", string.IsNullOrWhiteSpace(drive.CaseNumber) ? EvidenceItem.UnassignedCase : drive.CaseNumber.Trim());
-        await evidence.ExecuteNonQueryAsync(ct);
+        if (Convert.ToInt64(await evidence.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) != 1)
+        {
+            throw new InvalidOperationException($"the evidence of machine {machineId} could not be sealed into its chain");
+        }
+
         return id;
     }
 
@@ -120,8 +137,9 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
             """
             SELECT t."to", e.time_zone, t.to_account FROM reimage.evidence_items e
             JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
+            JOIN reimage.recoveries r ON r.machine_id = e.machine_id
             WHERE e.id = @id ORDER BY t.id DESC LIMIT 1
-            FOR UPDATE OF e
+            FOR UPDATE OF e, r
             """, connection, transaction))
         {
             current.Parameters.AddWithValue("id", evidenceItemId);
@@ -139,17 +157,27 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
             return new TransferResult(TransferOutcome.NotTheHolder, $"the item is held by {holder}: only that account, or a lead, can hand it over");
         }
 
+        // The hand-over and the event sealing it into the machine's chain (its recovery row is locked above).
         await using (var insert = new NpgsqlCommand(
-            """
-            INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", to_account, entered_by, location, at, time_zone, note)
-            VALUES (@id, @from, @to, @account, @entered, @location, @now, @tz, @note)
+            $"""
+            WITH handed AS (
+                INSERT INTO reimage.custody_transfers (evidence_item_id, "from", "to", to_account, entered_by, location, at, time_zone, note)
+                VALUES (@id, @from, @to, @account, @actor, @location, @now, @tz, @note)
+                RETURNING *),
+            entries AS (
+                SELECT e.machine_id, '{EvidenceSeal.TransferKind}' AS kind, NULL::text AS from_state, NULL::text AS to_state, NULL::text AS step,
+                    {EvidenceSeal.TransferSql("h")} AS detail, h.time_zone
+                FROM handed h JOIN reimage.evidence_items e ON e.id = h.evidence_item_id),
+            {Audit.AuditChain.Append("entries")}
+            SELECT count(*) FROM appended
             """, connection, transaction))
         {
             insert.Parameters.AddWithValue("id", evidenceItemId);
             insert.Parameters.AddWithValue("from", holder);
             insert.Parameters.AddWithValue("to", to.Name!.Trim());
             insert.Parameters.AddWithValue("account", (object?)to.Account ?? DBNull.Value);
-            insert.Parameters.AddWithValue("entered", enteredBy.Name);
+            insert.Parameters.AddWithValue("actor", enteredBy.Name);
+            insert.Parameters.AddWithValue("origin", enteredBy.Origin);
             insert.Parameters.AddWithValue("location", location!.Trim());
             insert.Parameters.AddWithValue("now", clock.GetUtcNow());
             insert.Parameters.AddWithValue("tz", timeZone);

@@ -148,6 +148,33 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         Assert.Equal(0L, await TestFleet.ScalarAsync<long>(db, "SELECT count(*) FROM reimage.evidence_items WHERE collected_by LIKE '%Noura%'"));
     }
 
+    [Theory]
+    [InlineData("UPDATE reimage.evidence_items SET collected_by = 'Mallory'", "was changed after it was recorded")]
+    [InlineData("UPDATE reimage.evidence_items SET seal_id = 'SEAL-78'", "was changed after it was recorded")]
+    [InlineData("UPDATE reimage.custody_transfers SET \"to\" = 'Mallory' WHERE id = (SELECT max(id) FROM reimage.custody_transfers)", "was changed after it was recorded")]
+    [InlineData("DELETE FROM reimage.custody_transfers WHERE id = (SELECT max(id) FROM reimage.custody_transfers)", "was deleted")]
+    [InlineData("INSERT INTO reimage.custody_transfers (evidence_item_id, \"from\", \"to\", entered_by, location, at, time_zone) SELECT id, 'Forensics lab', 'Mallory', 'mallory', 'car park', now(), time_zone FROM reimage.evidence_items", "added outside Reimage")]
+    public async Task EvidenceAndCustody_AreSealedInTheChain_SoAnEditedRowFailsVerifyAudit(string tampering, string finding)
+    {
+        // Whoever can write the database edits the evidence register directly, as an insider covering a trail would.
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var machine = await MachineAtRemoveDriveAsync(app);
+        var removed = await CheckOffAsync(app, machine, "RemoveDrive", Evidence, "seal-1");
+        var item = JsonDocument.Parse(removed.Body).RootElement.GetProperty("evidenceItemId").GetGuid();
+        var handed = await PostJsonAsync(app, $"/api/evidence/{item}/transfers", """{"to":"Forensics courier (DHL 4471)","location":"Forensics lab"}""");
+        Assert.Equal(200, handed.Status);
+        var before = await Reimage.Orchestrator.Audit.AuditVerifier.VerifyAsync(db, Ct);
+        Assert.True(before.Intact, string.Join("; ", before.Findings.Select(f => f.Problem)));
+        Assert.Equal(2L, await ScalarAsync(app, $"SELECT count(*) FROM reimage.machine_events WHERE machine_id = '{machine}' AND kind IN ('evidence', 'custody')"));
+
+        await TestFleet.ExecuteAsync(db, tampering);
+
+        var after = await Reimage.Orchestrator.Audit.AuditVerifier.VerifyAsync(db, Ct);
+        Assert.False(after.Intact);
+        Assert.Contains(after.Findings, f => f.Problem.Contains(finding, StringComparison.Ordinal));
+    }
+
     private static Task<(int Status, string Body)> PostJsonAsync(ReimageApp app, string path, string json) => app.SendJsonAsync("POST", path, json);
 
     private static async Task<Guid> MachineAtRemoveDriveAsync(ReimageApp app)
