@@ -36,8 +36,10 @@ public static class ImportBenchmark
         {
             await ResetAsync(bench, ct);
             var watch = Stopwatch.StartNew();
-            var report = await importer.ImportAsync(new MemoryStream(csv, writable: false), new ImportOptions(CreateSites: true), actor, ct);
+            var phases = new PhaseClock(watch);
+            var report = await importer.ImportAsync(new MemoryStream(csv, writable: false), new ImportOptions(CreateSites: true), actor, ct, phases);
             var import = watch.Elapsed.TotalSeconds;
+            phases.End(import);
             if (!report.Imported || report.Inserted != rows)
             {
                 await output.WriteAsync(report.ToText());
@@ -50,7 +52,7 @@ public static class ImportBenchmark
             imports.Add(import);
             copies.Add(copy);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"run {run}: import {import:F3} s ({rows / import:F0} rows/s), copy baseline {copy:F3} s, ratio {import / copy:F2}"));
+                $"run {run}: import {import:F3} s ({rows / import:F0} rows/s), copy baseline {copy:F3} s, ratio {import / copy:F2}; phases: {phases}"));
         }
 
         var importMedian = Median(imports);
@@ -150,5 +152,25 @@ public static class ImportBenchmark
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>How long each phase the importer reports took, in seconds (a phase reported again continues it).</summary>
+    private sealed class PhaseClock(Stopwatch watch) : IProgress<ImportProgress>
+    {
+        private readonly List<(string Phase, double Start)> _marks = [];
+        private double _end;
+
+        public void Report(ImportProgress value)
+        {
+            if (_marks.Count == 0 || _marks[^1].Phase != value.Phase)
+            {
+                _marks.Add((value.Phase, watch.Elapsed.TotalSeconds));
+            }
+        }
+
+        public void End(double at) => _end = at;
+
+        public override string ToString() => string.Join(", ", _marks.Select((m, i) =>
+            string.Create(CultureInfo.InvariantCulture, $"{m.Phase} {(i + 1 < _marks.Count ? _marks[i + 1].Start : _end) - m.Start:F2}")));
     }
 }

@@ -74,14 +74,12 @@ internal static class FleetWriter
     /// </summary>
     public const string MarkSharedMacs =
         """
-        WITH shared AS (
-            SELECT x.mac FROM (SELECT unnest(mac_addresses) AS mac FROM reimage.machines) x GROUP BY x.mac HAVING count(*) > 1),
-        wanted AS (
-            SELECT m.id, ARRAY(SELECT x FROM unnest(m.mac_addresses) x WHERE x IN (SELECT mac FROM shared)) AS macs
-            FROM reimage.machines m)
-        UPDATE reimage.machines m SET shared_mac_addresses = w.macs
-        FROM wanted w
-        WHERE w.id = m.id AND m.shared_mac_addresses IS DISTINCT FROM w.macs
+        WITH shared AS MATERIALIZED (
+            SELECT x.mac FROM (SELECT unnest(mac_addresses) AS mac FROM reimage.machines) x GROUP BY x.mac HAVING count(*) > 1)
+        UPDATE reimage.machines m
+        SET shared_mac_addresses = ARRAY(SELECT x FROM unnest(m.mac_addresses) x WHERE x IN (SELECT mac FROM shared))
+        WHERE (cardinality(m.mac_addresses) > 0 OR cardinality(m.shared_mac_addresses) > 0)
+          AND m.shared_mac_addresses IS DISTINCT FROM ARRAY(SELECT x FROM unnest(m.mac_addresses) x WHERE x IN (SELECT mac FROM shared))
         """;
 
     /// <summary>The site each row puts its machine at, where it names one: the row's own, or the default for a new machine.</summary>
@@ -207,10 +205,11 @@ internal static class FleetWriter
             WITH fresh AS (
                 INSERT INTO reimage.machines (id, hostname, asset_tag, serial_number, mac_addresses, ip_address, site_id, building, floor,
                     room, department, owner, role, criticality, model, disk_type, bmc_address, image_profile, created_at, updated_at)
-                SELECT d.id, d.hostname, d.asset_tag, d.serial_number, d.mac_addresses, d.ip_address, d.site_id, d.building, d.floor,
-                    d.room, d.department, d.owner, d.role, d.criticality, d.model, d.disk_type, d.bmc_address, d.image_profile, @now, @now
-                FROM ({DiffQuery}) d
-                WHERE d.machine_id IS NULL
+                -- A new machine has nothing to merge with: the row as staged, with the defaults for new machines.
+                SELECT s.id, s.hostname, s.asset_tag, s.serial_number, s.mac_addresses, s.ip_address, st.id, s.building, s.floor,
+                    s.room, s.department, s.owner, s.new_role, s.new_criticality, s.model, s.disk_type, s.bmc_address, s.image_profile, @now, @now
+                FROM {FleetStaging.Table} s JOIN {FleetStaging.SitesTable} st ON st.key = lower(s.new_site)
+                WHERE NOT EXISTS (SELECT 1 FROM reimage.machines m WHERE m.hostname_key = lower(s.hostname))
                 RETURNING id, site_id),
             entries AS (
                 SELECT f.id AS machine_id, 'imported' AS kind, NULL::text AS from_state, NULL::text AS to_state, NULL::text AS step,
