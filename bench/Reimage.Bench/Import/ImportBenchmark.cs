@@ -58,7 +58,7 @@ public static class ImportBenchmark
         var importMedian = Median(imports);
         var copyMedian = Median(copies);
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"median: import {importMedian:F3} s, copy baseline {copyMedian:F3} s, ratio {importMedian / copyMedian:F2}"));
+            $"median: import {importMedian:F3} s, copy baseline {copyMedian:F3} s, ratio {importMedian / copyMedian:F2}; peak working set {PeakMiB()} MiB"));
         await output.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["rows"] = rows,
@@ -152,6 +152,12 @@ public static class ImportBenchmark
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static long PeakMiB()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.PeakWorkingSet64 / (1024 * 1024);
     }
 
     /// <summary>How long each phase the importer reports took, in seconds (a phase reported again continues it).</summary>

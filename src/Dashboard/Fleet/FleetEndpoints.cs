@@ -47,7 +47,7 @@ public static class FleetEndpoints
         {
             if (!Enum.TryParse<LeadAction>(body.Action, ignoreCase: true, out var action) || !Enum.IsDefined(action))
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["action"] = ["One of: retry, skip, requeue."] });
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["action"] = ["One of: retry, skip, requeue, evidenceException (for a machine at RemoveDrive whose drive cannot be kept: reason \"Category: what happened\")."] });
             }
 
             if (body.MachineIds is not { Length: > 0 and <= 100_000 })

@@ -197,14 +197,25 @@ public sealed class Custody(NpgsqlDataSource db, TimeProvider clock)
     public async Task ExportAsync(string? caseNumber, string? siteCode, TextWriter output, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
-            """
-            SELECT e.case_number, e.evidence_bag_id, e.seal_id, e.drive_serial, e.drive_model, e.hostname, array_to_string(e.mac_addresses, ' '), e.ip_address,
-                   e.collected_by, e.collected_at, e.time_zone, t."from", t."to", t.to_account, t.entered_by, t.location, t.at, t.note
-            FROM reimage.evidence_items e
-            JOIN reimage.machines m ON m.id = e.machine_id JOIN reimage.sites s ON s.id = m.site_id
-            JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
-            WHERE (@site::text IS NULL OR lower(s.code) = lower(@site)) AND (@case::text IS NULL OR e.case_number = @case)
-            ORDER BY e.collected_at, e.id, t.id
+            $"""
+            SELECT x.case_number, x.evidence_bag_id, x.seal_id, x.drive_serial, x.drive_model, x.hostname, x.macs, x.ip_address, x.collected_by,
+                   x.collected_at, x.time_zone, x."from", x."to", x.to_account, x.entered_by, x.location, x.at, x.note FROM (
+                SELECT e.case_number, e.evidence_bag_id, e.seal_id, e.drive_serial, e.drive_model, e.hostname, array_to_string(e.mac_addresses, ' ') AS macs,
+                       e.ip_address, e.collected_by, e.collected_at, e.time_zone, t."from", t."to", t.to_account, t.entered_by, t.location, t.at, t.note,
+                       e.id::text AS item, t.id AS seq
+                FROM reimage.evidence_items e
+                JOIN reimage.machines m ON m.id = e.machine_id JOIN reimage.sites s ON s.id = m.site_id
+                JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
+                WHERE (@site::text IS NULL OR lower(s.code) = lower(@site)) AND (@case::text IS NULL OR e.case_number = @case)
+                UNION ALL
+                -- A machine that left RemoveDrive without its drive: the lead's recorded evidence exception (no case: the register of a site lists them).
+                SELECT NULL, NULL, NULL, NULL, NULL, m.hostname, array_to_string(m.mac_addresses, ' '), m.ip_address, ev.actor, ev.occurred_at, ev.time_zone,
+                       NULL, NULL, NULL, ev.actor, NULL, ev.occurred_at, ev.detail, ev.machine_id::text, ev.id
+                FROM reimage.machine_events ev
+                JOIN reimage.machines m ON m.id = ev.machine_id JOIN reimage.sites s ON s.id = m.site_id
+                WHERE ev.kind = 'transition' AND starts_with(ev.detail, '{Workflow.EvidenceExceptions.DetailPrefix}')
+                  AND @case::text IS NULL AND (@site::text IS NULL OR lower(s.code) = lower(@site))) x
+            ORDER BY x.collected_at, x.item, x.seq
             """);
         command.Parameters.AddWithValue("site", (object?)siteCode ?? DBNull.Value);
         command.Parameters.AddWithValue("case", (object?)caseNumber ?? DBNull.Value);

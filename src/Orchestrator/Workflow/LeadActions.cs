@@ -22,6 +22,34 @@ public enum LeadAction
 
     /// <summary>Start the path over: back to Queued in its wave.</summary>
     Requeue,
+
+    /// <summary>
+    /// Move past RemoveDrive when there is no drive to keep as evidence (missing, unreadable, destroyed): the reason
+    /// names an <see cref="EvidenceExceptions"/> category and what happened, and the exception is recorded in the
+    /// machine's chain under the lead's account and listed in the evidence register. RemoveDrive cannot be skipped.
+    /// </summary>
+    EvidenceException,
+}
+
+/// <summary>Why a machine leaves RemoveDrive without evidence: the categories a lead chooses from.</summary>
+public static class EvidenceExceptions
+{
+    public static readonly string[] Categories = ["DriveMissing", "DriveUnreadable", "DriveDestroyed", "NoDriveFitted"];
+
+    /// <summary>The prefix of the chain event's detail that marks an evidence exception (the register reads it).</summary>
+    public const string DetailPrefix = "evidence exception ";
+
+    /// <summary>Reads "Category: what happened"; null and a message when it is not that.</summary>
+    public static (string? Category, string? Text, string? Problem) Parse(string? reason)
+    {
+        var colon = reason?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+        var category = colon > 0 ? reason![..colon].Trim() : null;
+        var text = colon > 0 ? reason![(colon + 1)..].Trim() : null;
+        var known = Categories.FirstOrDefault(c => string.Equals(c, category, StringComparison.OrdinalIgnoreCase));
+        return known is null || string.IsNullOrWhiteSpace(text) || text.Length > 400
+            ? (null, null, $"an evidence exception needs \"Category: what happened\" (at most 400 characters), the category one of {string.Join(", ", Categories)}")
+            : (known, text, null);
+    }
 }
 
 /// <summary>
@@ -36,6 +64,11 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
         if (action == LeadAction.Skip && string.IsNullOrWhiteSpace(reason))
         {
             return machineIds.Select(id => new MachineOutcome(id, false, "a skip needs a reason")).ToList();
+        }
+
+        if (action == LeadAction.EvidenceException && EvidenceExceptions.Parse(reason).Problem is { } problem)
+        {
+            return machineIds.Select(id => new MachineOutcome(id, false, problem)).ToList();
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -106,6 +139,8 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
             case LeadAction.Retry:
                 return (null, $"only a failed machine or one in a step can be retried; this one is {r.State}");
 
+            case LeadAction.Skip when r.Step == Step.RemoveDrive:
+                return (null, "RemoveDrive cannot be skipped: the removed drive is evidence. If there is no drive to keep, record an evidence exception");
             case LeadAction.Skip when r.State is RecoveryState.Failed or RecoveryState.InProgress && r.Step is { } step:
                 var next = RecoveryPaths.Next(r.Path, step, r.RemoteBoot);
                 if (step == Step.Verify || next is null)
@@ -117,6 +152,14 @@ public sealed class LeadActions(NpgsqlDataSource db, TransitionWriter writer, Wo
                     Detail: $"lead skipped {step}: {why}"), null);
             case LeadAction.Skip:
                 return (null, $"only a failed machine or one in a step can skip it; this one is {r.State}");
+
+            case LeadAction.EvidenceException when r.State is RecoveryState.Failed or RecoveryState.InProgress && r.Step == Step.RemoveDrive:
+                var (category, text, _) = EvidenceExceptions.Parse(reason);
+                var after = RecoveryPaths.Next(r.Path, Step.RemoveDrive, r.RemoteBoot)!;
+                return (new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.InProgress, after.Step, 1, r.WaveId,
+                    Detail: $"{EvidenceExceptions.DetailPrefix}{category}: {text}"), null);
+            case LeadAction.EvidenceException:
+                return (null, $"an evidence exception is for a machine at RemoveDrive; this one is {r.State}{(r.Step is null ? "" : $" at {r.Step}")}");
 
             case LeadAction.Requeue when r.State is RecoveryState.Failed or RecoveryState.Quarantined && r.WaveId is not null:
                 return (new Transition(r.MachineId, r.Version, r.Path, r.State, RecoveryState.Queued, null, 0, r.WaveId,

@@ -175,6 +175,28 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         Assert.Contains(after.Findings, f => f.Problem.Contains(finding, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task RemoveDrive_CannotBeSkipped_ButAnEvidenceExceptionIsRecordedUnderTheLeadAndListedInTheRegister()
+    {
+        // Before: a lead's skip moved the machine past RemoveDrive and the drive left with no evidence record.
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var machine = await MachineAtRemoveDriveAsync(app);
+
+        var skip = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"skip","machineIds":["{{machine}}"],"reason":"in a hurry"}""");
+        var vague = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"evidenceException","machineIds":["{{machine}}"],"reason":"no drive"}""");
+        Assert.Equal("InProgress:RemoveDrive", await StateAsync(app, machine));
+        var recorded = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"evidenceException","machineIds":["{{machine}}"],"reason":"DriveMissing: bay empty when the technician opened the case"}""");
+        var register = await app.SendAsync("GET", "/api/evidence/export?site=HO", IPAddress.Loopback);
+
+        Assert.Contains("cannot be skipped", skip.Body, StringComparison.Ordinal);
+        Assert.Contains("Category: what happened", vague.Body, StringComparison.Ordinal);
+        Assert.Contains("\"done\":true", recorded.Body, StringComparison.Ordinal);
+        Assert.Equal("InProgress:InstallDrive", await StateAsync(app, machine));
+        Assert.Equal("admin", await TestFleet.ScalarAsync<string>(app.Services.GetRequiredService<NpgsqlDataSource>(),
+            $"SELECT actor FROM reimage.machine_events WHERE machine_id = '{machine}' AND detail LIKE 'evidence exception DriveMissing:%'"));
+        Assert.Contains("evidence exception DriveMissing: bay empty when the technician opened the case", register.Body, StringComparison.Ordinal);
+    }
+
     private static Task<(int Status, string Body)> PostJsonAsync(ReimageApp app, string path, string json) => app.SendJsonAsync("POST", path, json);
 
     private static async Task<Guid> MachineAtRemoveDriveAsync(ReimageApp app)
