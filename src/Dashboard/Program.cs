@@ -38,6 +38,7 @@ catch (PostgresNotFoundException e)
 builder.AddReimageWorkflow();
 builder.AddBadInputGuards();
 builder.AddDashboardSecurity();
+builder.AddKeyRing();
 builder.AddSingleSignOn();
 builder.AddAccountLimits();
 builder.AddTelemetry();

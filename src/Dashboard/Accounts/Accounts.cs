@@ -30,12 +30,18 @@ public sealed class ReimageUser : IdentityUser
     public bool MustChangePassword { get; set; }
 }
 
-/// <summary>Identity's tables, in their own schema of the Reimage database.</summary>
-public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> options) : IdentityDbContext<ReimageUser>(options)
+/// <summary>
+/// Identity's tables, in their own schema of the Reimage database, and the Data Protection key ring that signs the
+/// sign-in cookies: shared by every node on this database, and by no other installation.
+/// </summary>
+public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> options)
+    : IdentityDbContext<ReimageUser>(options), Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.IDataProtectionKeyContext
 {
     public const string Schema = "identity";
 
     public DbSet<Fleet.SavedFilter> SavedFilters => Set<Fleet.SavedFilter>();
+
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys => Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
