@@ -62,6 +62,12 @@ public class ReimageApp(string connectionString, string environment = "Developme
             return known;
         }
 
+        return _cookies[user] = await NewSessionAsync(user, password);
+    }
+
+    /// <summary>Signs <paramref name="user"/> in afresh (another device: a session of its own) and returns its cookie.</summary>
+    public async Task<string> NewSessionAsync(string user, string password)
+    {
         var json = System.Text.Json.JsonSerializer.Serialize(new { userName = user, password });
         var context = await Server.SendAsync(c =>
         {
@@ -78,8 +84,7 @@ public class ReimageApp(string connectionString, string environment = "Developme
             throw new InvalidOperationException($"{user} could not sign in: {context.Response.StatusCode}");
         }
 
-        var cookie = context.Response.Headers.SetCookie.Select(c => c!.Split(';')[0]).Single(c => c.StartsWith("reimage=", StringComparison.Ordinal));
-        return _cookies[user] = cookie;
+        return context.Response.Headers.SetCookie.Select(c => c!.Split(';')[0]).Single(c => c.StartsWith("reimage=", StringComparison.Ordinal));
     }
 
     /// <summary>Sends a request as if from <paramref name="from"/> (the test server has no real socket); from loopback, signed in as the admin.</summary>

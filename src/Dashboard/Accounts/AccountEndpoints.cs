@@ -48,8 +48,14 @@ public static class AccountEndpoints
         }).AllowAnonymous().RequireRateLimiting(SignInLimit);
 
         // A form post from the page header, protected by the antiforgery token the form carries.
-        app.MapPost("/account/logout", async (SignInManager<ReimageUser> signIn) =>
+        // ?everywhere=true also ends the person's sessions on every other device (their security stamp moves).
+        app.MapPost("/account/logout", async (bool? everywhere, SignInManager<ReimageUser> signIn, UserManager<ReimageUser> users, ClaimsPrincipal principal) =>
         {
+            if (everywhere == true && await users.GetUserAsync(principal) is { } user)
+            {
+                await users.UpdateSecurityStampAsync(user);
+            }
+
             await signIn.SignOutAsync();
             return Results.Redirect("/account/login");
         }).RequireAuthorization(Policies.SignedIn);
@@ -112,7 +118,7 @@ public static class AccountEndpoints
             return Results.Json(new { user.Id, user.UserName, role = body.Role, oneTimePassword = password }, statusCode: StatusCodes.Status201Created);
         });
 
-        // Links a technician account to its roster entry (or unlinks it with null); takes effect at the next sign-in.
+        // Links a technician account to its roster entry (or unlinks it with null); the person's sessions end within seconds.
         people.MapPut("/{userName}/technician", async (string userName, TechnicianLink body, UserManager<ReimageUser> users, SiteScope scope, CancellationToken ct) =>
         {
             if (await users.FindByNameAsync(userName) is not { } user)
@@ -142,6 +148,8 @@ public static class AccountEndpoints
                 await users.AddClaimAsync(user, new Claim(ReimageClaimsFactory.TechnicianClaim, linked.ToString()));
             }
 
+            // Claims and roles do not move the stamp by themselves: the person's sessions end, and they sign in again.
+            await users.UpdateSecurityStampAsync(user);
             return Results.Ok(new { user.UserName, technician = body.Technician });
         });
         return app;

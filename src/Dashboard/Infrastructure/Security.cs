@@ -71,6 +71,10 @@ public static class Security
             o.Events.OnRedirectToLogin = context => Answer(context, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = context => Answer(context, StatusCodes.Status403Forbidden);
         });
+        // A changed password, "sign out everywhere", a role, site or roster change and a lock move the person's security
+        // stamp; every other session of theirs is refused within this interval (Reimage:Security:SessionRevalidation).
+        builder.Services.Configure<SecurityStampValidatorOptions>(o =>
+            o.ValidationInterval = builder.Configuration.GetValue("Reimage:Security:SessionRevalidation", TimeSpan.FromSeconds(10)));
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Lead, p => p.RequireRole(Roles.Lead, Roles.Admin))
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))

@@ -134,7 +134,7 @@ public sealed class JourneyTests(PostgresFixture postgres)
         await page.GetByTestId("problem-submit").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("problem-reported")).ToBeVisibleAsync();
-        Assert.Equal("Failed|RemoveDrive|Machine not at this location: desk empty, asked facilities (reported by Sam Ortiz at RemoveDrive)",
+        Assert.Equal("Failed|RemoveDrive|Machine not at this location: desk empty, asked facilities (reported by Sam Ortiz (sam) at RemoveDrive)",
             await TextAsync(db, $"SELECT state || '|' || step || '|' || failure_reason FROM reimage.recoveries WHERE machine_id = '{machine}'"));
         var retried = await app.Services.GetRequiredService<LeadActions>().ApplyAsync(LeadAction.Retry, [machine], null, Actor.System("lead"), Ct);
         Assert.True(retried.Single().Done); // a lead's retry sends it back to a technician's hands
