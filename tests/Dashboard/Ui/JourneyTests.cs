@@ -95,7 +95,7 @@ public sealed class JourneyTests(PostgresFixture postgres)
         await ShotsAsync(page, "technician-checked-off");
 
         Assert.Equal("InProgress:NetworkBoot", await TextAsync(db, $"SELECT state || ':' || step FROM reimage.recoveries WHERE machine_id = '{machines[1]}'"));
-        Assert.Equal("WD-7731-XK|EB-2044|SEAL-99812|IR-2026-117|Dana Reyes", await TextAsync(db,
+        Assert.Equal("WD-7731-XK|EB-2044|SEAL-99812|IR-2026-117|Dana Reyes (dana)", await TextAsync(db,
             $"SELECT drive_serial || '|' || evidence_bag_id || '|' || seal_id || '|' || case_number || '|' || collected_by FROM reimage.evidence_items WHERE machine_id = '{machines[1]}'"));
         Assert.Equal("2 on hand, 2 reserved", await TextAsync(db, "SELECT on_hand || ' on hand, ' || reserved || ' reserved' FROM reimage.spare_stock")); // one of three fitted
 
