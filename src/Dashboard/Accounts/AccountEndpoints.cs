@@ -24,26 +24,38 @@ public static class AccountEndpoints
     {
         builder.Services.AddRateLimiter(o => o.AddPolicy(SignInLimit, http => RateLimitPartition.GetFixedWindowLimiter(
             http.Connection.RemoteIpAddress?.ToString() ?? "?", _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1) })));
+        builder.Services.AddSingleton<SignInThrottle>();
         return builder;
     }
 
     public static WebApplication MapAccountApi(this WebApplication app)
     {
-        app.MapPost("/api/account/login", async (SignIn body, SignInManager<ReimageUser> signIn, UserManager<ReimageUser> users) =>
+        app.MapPost("/api/account/login", async (SignIn body, SignInManager<ReimageUser> signIn, UserManager<ReimageUser> users, SignInThrottle throttle, HttpContext http) =>
         {
             if (string.IsNullOrWhiteSpace(body.UserName) || string.IsNullOrEmpty(body.Password))
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["userName"] = ["user name and password"] });
             }
 
-            var result = await signIn.PasswordSignInAsync(body.UserName.Trim(), body.Password, isPersistent: false, lockoutOnFailure: true);
+            var source = http.Connection.RemoteIpAddress?.ToString() ?? "?";
+            var name = body.UserName.Trim();
+            if (throttle.RetryAfter(source, name) is { } wait)
+            {
+                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Json(new { error = "too many failed sign-ins; try again later" }, statusCode: StatusCodes.Status429TooManyRequests);
+            }
+
+            // No hard lock: the throttle slows guessing, and a guesser cannot lock the admin out.
+            var result = await signIn.PasswordSignInAsync(name, body.Password, isPersistent: false, lockoutOnFailure: false);
             if (!result.Succeeded)
             {
+                throttle.Failed(source, name);
                 return Results.Json(new { error = result.IsLockedOut ? "locked out for a while after too many failures" : "wrong user name or password" },
                     statusCode: StatusCodes.Status401Unauthorized);
             }
 
-            var user = (await users.FindByNameAsync(body.UserName.Trim()))!;
+            throttle.Succeeded(source, name);
+            var user = (await users.FindByNameAsync(name))!;
             return Results.Ok(new { user.UserName, roles = await users.GetRolesAsync(user), user.MustChangePassword });
         }).AllowAnonymous().RequireRateLimiting(SignInLimit);
 
