@@ -4,7 +4,9 @@ using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Fleet;
 
-public sealed record MachineActionRequest(string Action, Guid[] MachineIds, string? Reason);
+/// <summary>A lead's action on machines; <see cref="Confirm"/> must be the number of distinct machines it names (a bulk
+/// action is confirmed with its count, server-side, so a script or a stale page cannot act on more than it showed).</summary>
+public sealed record MachineActionRequest(string Action, Guid[] MachineIds, string? Reason, int? Confirm = null);
 
 /// <summary>The fleet of machines for leads: the grid's reads, export, bulk and lead actions on machines.</summary>
 public static class FleetEndpoints
@@ -53,6 +55,13 @@ public static class FleetEndpoints
             if (body.MachineIds is not { Length: > 0 and <= 100_000 })
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["machineIds"] = ["Between 1 and 100,000 machine ids."] });
+            }
+
+            var count = body.MachineIds.Distinct().Count();
+            if (body.Confirm != count)
+            {
+                return Results.Json(new { error = $"{action} of {count} machine{(count == 1 ? "" : "s")}: send \"confirm\": {count} to apply it", machines = count },
+                    statusCode: StatusCodes.Status428PreconditionRequired);
             }
 
             return Results.Ok(await actions.ApplyAsync(action, body.MachineIds, body.Reason, new Actor(user.Identity?.Name ?? "unknown", $"api {http.Connection.RemoteIpAddress}"), ct));

@@ -58,10 +58,18 @@ public static class WaveEndpoints
                 var planned = await planner.AddMachinesAsync(id, ids, LeadOf(user, http), ct);
                 return Results.Ok(new { requested = ids.Length, planned });
             }));
+        // Cancel is destructive: ?confirm=N must carry the number of machines it sends back to Not planned (428 says it).
         waves.MapPost("/{id:guid}/{action:regex(^(approve|launch|pause|resume|cancel)$)}",
-            async (Guid id, string action, WavePlanner planner, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
+            async (Guid id, string action, int? confirm, WavePlanner planner, ClaimsPrincipal user, HttpContext http, CancellationToken ct) =>
         {
             var lead = LeadOf(user, http);
+            if (action == "cancel" && confirm is null)
+            {
+                var count = await planner.CancelCountAsync(id, ct);
+                return Results.Json(new { error = $"cancelling sends {count} machines back to Not planned: send ?confirm={count} to cancel", machines = count },
+                    statusCode: StatusCodes.Status428PreconditionRequired);
+            }
+
             return await Guarded(async () =>
             {
                 int? machines = action switch
@@ -70,7 +78,7 @@ public static class WaveEndpoints
                     "launch" => await planner.LaunchAsync(id, lead, ct),
                     "pause" => await Run(() => planner.PauseAsync(id, lead, ct)),
                     "resume" => await Run(() => planner.ResumeAsync(id, lead, ct)),
-                    _ => await planner.CancelAsync(id, lead, ct),
+                    _ => await planner.CancelAsync(id, confirm!.Value, lead, ct),
                 };
                 return Results.Ok(new { wave = id, action, machines });
             });

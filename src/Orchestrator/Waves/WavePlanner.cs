@@ -180,13 +180,35 @@ public sealed class WavePlanner(IDbContextFactory<ReimageDbContext> contexts, Np
     }
 
     /// <summary>Cancels the wave: its planned and queued machines return to NotPlanned; machines already in a step finish it.</summary>
-    public async Task<int> CancelAsync(Guid waveId, Actor actor, CancellationToken ct)
+    /// <summary>How many machines cancelling the wave would send back to Not planned now (what a lead must confirm).</summary>
+    public async Task<int> CancelCountAsync(Guid waveId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand($"SELECT count(*) FROM reimage.recoveries WHERE {CancelledStates}");
+        command.Parameters.AddWithValue("id", waveId);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private const string CancelledStates = "wave_id = @id AND state IN ('Planned', 'Queued', 'AwaitingParts')";
+
+    /// <summary>
+    /// Cancels the wave: its machines not yet started go back to Not planned (running ones finish). Destructive, so
+    /// the caller confirms how many machines it expects to send back (<see cref="CancelCountAsync"/>); when that is no
+    /// longer the count (the wave moved meanwhile), nothing changes and the refusal says the count to confirm.
+    /// </summary>
+    public async Task<int> CancelAsync(Guid waveId, int confirmedMachines, Actor actor, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await ChangeStatusAsync(connection, transaction, waveId, [WaveStatus.Draft, WaveStatus.Approved, WaveStatus.Launched, WaveStatus.Paused], WaveStatus.Cancelled, "", actor, ct);
-        var transitions = await MovesAsync(connection, transaction, "wave_id = @id AND state IN ('Planned', 'Queued', 'AwaitingParts')", new("id", waveId),
+        var transitions = await MovesAsync(connection, transaction, CancelledStates, new("id", waveId),
             (machine, version, path, state) => new Transition(machine, version, path, state, RecoveryState.NotPlanned, null, 0, null, Detail: "wave cancelled"), ct);
+        if (transitions.Count != confirmedMachines)
+        {
+            await transaction.RollbackAsync(ct);
+            throw new WaveRuleException(
+                $"Cancelling this wave sends {transitions.Count} machine{(transitions.Count == 1 ? "" : "s")} back to Not planned, not {confirmedMachines}: confirm {transitions.Count} to cancel it.");
+        }
+
         var won = await writer.WriteAsync(connection, transaction, transitions, actor, ct);
         await transaction.CommitAsync(ct);
         return won.Count;

@@ -182,10 +182,10 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
         var machine = await MachineAtRemoveDriveAsync(app);
 
-        var skip = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"skip","machineIds":["{{machine}}"],"reason":"in a hurry"}""");
-        var vague = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"evidenceException","machineIds":["{{machine}}"],"reason":"no drive"}""");
+        var skip = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"skip","machineIds":["{{machine}}"],"reason":"in a hurry","confirm":1}""");
+        var vague = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"evidenceException","machineIds":["{{machine}}"],"reason":"no drive","confirm":1}""");
         Assert.Equal("InProgress:RemoveDrive", await StateAsync(app, machine));
-        var recorded = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"evidenceException","machineIds":["{{machine}}"],"reason":"DriveMissing: bay empty when the technician opened the case"}""");
+        var recorded = await PostJsonAsync(app, "/api/machines/actions", $$"""{"action":"evidenceException","machineIds":["{{machine}}"],"reason":"DriveMissing: bay empty when the technician opened the case","confirm":1}""");
         var register = await app.SendAsync("GET", "/api/evidence/export?site=HO", IPAddress.Loopback);
 
         Assert.Contains("cannot be skipped", skip.Body, StringComparison.Ordinal);

@@ -63,11 +63,14 @@ public sealed class WaveApiTests(PostgresFixture postgres)
         var machines = await TestFleet.AddMachinesAsync(db, site, 2);
         var unknown = Guid.NewGuid();
 
-        var retry = await PostAsync(app, "/api/machines/actions", JsonSerializer.Serialize(new { action = "retry", machineIds = new[] { machines[0], unknown } }));
-        var skip = await PostAsync(app, "/api/machines/actions", JsonSerializer.Serialize(new { action = "skip", machineIds = new[] { machines[1] } }));
+        var unconfirmed = await PostAsync(app, "/api/machines/actions", JsonSerializer.Serialize(new { action = "retry", machineIds = new[] { machines[0], unknown } }));
+        var miscounted = await PostAsync(app, "/api/machines/actions", JsonSerializer.Serialize(new { action = "retry", machineIds = new[] { machines[0], unknown }, confirm = 30000 }));
+        var retry = await PostAsync(app, "/api/machines/actions", JsonSerializer.Serialize(new { action = "retry", machineIds = new[] { machines[0], unknown }, confirm = 2 }));
+        var skip = await PostAsync(app, "/api/machines/actions", JsonSerializer.Serialize(new { action = "skip", machineIds = new[] { machines[1] }, confirm = 1 }));
         var bogus = await PostAsync(app, "/api/machines/actions", JsonSerializer.Serialize(new { action = "format", machineIds = new[] { machines[1] } }));
 
-        Assert.Equal(200, retry.Status);
+        Assert.Equal((428, 428, 200), (unconfirmed.Status, miscounted.Status, retry.Status));
+        Assert.Equal(2, JsonDocument.Parse(unconfirmed.Body).RootElement.GetProperty("machines").GetInt32());
         var results = JsonDocument.Parse(retry.Body).RootElement.EnumerateArray().ToList();
         Assert.Equal(2, results.Count);
         Assert.All(results, r => Assert.False(r.GetProperty("done").GetBoolean()));
@@ -75,6 +78,28 @@ public sealed class WaveApiTests(PostgresFixture postgres)
         Assert.Equal("no such machine", results[1].GetProperty("result").GetString());
         Assert.Contains("needs a reason", skip.Body, StringComparison.Ordinal);
         Assert.Equal(400, bogus.Status);
+    }
+
+    [Fact]
+    public async Task CancellingAWave_NeedsTheCountOfMachinesItSendsBack()
+    {
+        // Before: one click on cancel sent a launched wave's 238 machines back to Not planned, unasked.
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var site = await TestFleet.AddSiteAsync(db, "CXL");
+        var machines = await TestFleet.AddMachinesAsync(db, site, 3);
+        var wave = JsonDocument.Parse((await PostAsync(app, "/api/waves", """{"name":"To cancel","ordinal":1}""")).Body).RootElement.GetProperty("id").GetGuid();
+        Assert.Equal(200, (await PostAsync(app, $"/api/waves/{wave}/machines", JsonSerializer.Serialize(new { machineIds = machines }))).Status);
+
+        var unconfirmed = await PostAsync(app, $"/api/waves/{wave}/cancel", "");
+        var wrong = await PostAsync(app, $"/api/waves/{wave}/cancel?confirm=1", "");
+        var planned = await TestFleet.CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'Planned'");
+        var confirmed = await PostAsync(app, $"/api/waves/{wave}/cancel?confirm=3", "");
+
+        Assert.Equal((428, 409, 200), (unconfirmed.Status, wrong.Status, confirmed.Status));
+        Assert.Contains("?confirm=3", unconfirmed.Body, StringComparison.Ordinal);
+        Assert.Equal(3L, planned);
+        Assert.Equal(3L, await TestFleet.CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'NotPlanned'"));
     }
 
     private static Task<(int Status, string Body)> PostAsync(ReimageApp app, string path, string json) => app.SendJsonAsync("POST", path, json);

@@ -105,8 +105,11 @@ public sealed class WavePlannerTests(PostgresFixture postgres)
         await planner.LaunchAsync(wave, Lead, Ct);
         Assert.Equal(1, await pump.DispatchAsync(Ct));
 
-        var returned = await planner.CancelAsync(wave, Lead, Ct);
+        var unconfirmed = await Assert.ThrowsAsync<WaveRuleException>(() => planner.CancelAsync(wave, 200, Lead, Ct));
+        Assert.Equal(2, await planner.CancelCountAsync(wave, Ct));
+        var returned = await planner.CancelAsync(wave, 2, Lead, Ct);
 
+        Assert.Contains("sends 2 machines back", unconfirmed.Message, StringComparison.Ordinal);
         Assert.Equal(2, returned);
         Assert.Equal(2L, await CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'NotPlanned' AND wave_id IS NULL"));
         Assert.Equal(1L, await CountAsync(db, "SELECT count(*) FROM reimage.recoveries WHERE state = 'InProgress'"));
