@@ -37,6 +37,7 @@ catch (PostgresNotFoundException e)
 
 builder.AddReimageWorkflow();
 builder.AddBadInputGuards();
+builder.Services.AddExceptionHandler<ServerErrors>();
 builder.AddDashboardSecurity();
 builder.AddKeyRing();
 builder.AddSingleSignOn();
@@ -63,6 +64,8 @@ await app.Services.EnsureAccountsAsync(demo, app.Lifetime.ApplicationStopping);
 
 if (!app.Environment.IsDevelopment())
 {
+    // No stack trace, exception text or request data ever reaches a client: pages get the error page, APIs a problem
+    // document with the correlation id that the server's log line carries.
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
 
