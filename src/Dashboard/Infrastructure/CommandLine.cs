@@ -6,7 +6,7 @@ using Reimage.Orchestrator.Infrastructure;
 namespace Reimage.Dashboard.Infrastructure;
 
 /// <summary>
-/// Verbs that run instead of the web host: <c>import FILE [--site CODE]</c> and <c>verify-audit</c>. They use the
+/// Verbs that run instead of the web host: <c>import FILE [--site CODE]</c> and <c>verify-audit [--checkpoints DIR]</c>. They use the
 /// same storage configuration as the server (and the same private cluster when no connection string is set).
 /// The benchmarks and drills have their own verbs in bench/Reimage.Bench.
 /// </summary>
@@ -49,8 +49,9 @@ public static class CommandLine
                     new ImportOptions(Option(args, "--site"), args.Contains("--dry-run"), args.Contains("--create-sites"), args.Contains("--replace-macs")),
                     Console.Out, cancel.Token),
                 "import" => Usage(ImportUsage),
-                "verify-audit" => await VerifyAuditAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Console.Out, cancel.Token),
-                _ => Usage($"{ImportUsage} | verify-audit"),
+                "verify-audit" => await VerifyAuditAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Console.Out, cancel.Token,
+                    Option(args, "--checkpoints"), Option(args, "--public-key") ?? InstallationPublicKey(host.Services.GetRequiredService<IConfiguration>())),
+                _ => Usage($"{ImportUsage} | {VerifyUsage}"),
             };
         }
         finally
@@ -61,25 +62,90 @@ public static class CommandLine
     }
 
     private const string ImportUsage = "import FILE [--site CODE] [--create-sites] [--replace-macs] [--dry-run]";
+    private const string VerifyUsage = "verify-audit [--checkpoints DIR] [--public-key HEX|FILE]";
 
-    /// <summary>Checks every machine's event chain; exit code 0 when intact, 1 when broken (naming the first broken event).</summary>
-    public static async Task<int> VerifyAuditAsync(NpgsqlDataSource db, TextWriter output, CancellationToken ct)
+    /// <summary>
+    /// Checks every machine's event chain, then holds the database against the signed checkpoints: those in
+    /// <paramref name="checkpointDirectory"/> (the copies kept outside the database: the strong check) or else those in
+    /// the database. Exit code 0 when intact, 1 when anything is broken (naming it), 2 for unusable arguments.
+    /// </summary>
+    public static async Task<int> VerifyAuditAsync(
+        NpgsqlDataSource db, TextWriter output, CancellationToken ct, string? checkpointDirectory = null, string? publicKey = null)
     {
+        byte[]? key = null;
+        List<Checkpoint>? outside = null;
+        try
+        {
+            key = publicKey is null ? null : CheckpointKey.ReadPublicKey(publicKey);
+            outside = checkpointDirectory is null ? null : Checkpoints.ReadDirectory(checkpointDirectory);
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            await output.WriteLineAsync($"verify-audit: {e.Message}");
+            return 2;
+        }
+
+        if (outside is not null && key is null)
+        {
+            await output.WriteLineAsync("verify-audit: --checkpoints needs the public key (--public-key HEX|FILE), or this installation's signing key file");
+            return 2;
+        }
+
+        var broken = false;
         var result = await AuditVerifier.VerifyAsync(db, ct);
         if (result.Intact)
         {
             await output.WriteLineAsync($"Audit chain intact: {result.Events} events over {result.Machines} machines.");
-            return 0;
+        }
+        else
+        {
+            broken = true;
+            await output.WriteLineAsync($"Audit chain BROKEN: {result.First!.Problem} (machine {result.First.MachineId}).");
+            await output.WriteLineAsync($"{result.Findings.Count} break(s) in {result.Events} events over {result.Machines} machines:");
+            foreach (var finding in result.Findings.OrderBy(f => f.EventId).Take(50))
+            {
+                await output.WriteLineAsync($"  {finding.Problem}");
+            }
         }
 
-        await output.WriteLineAsync($"Audit chain BROKEN: {result.First!.Problem} (machine {result.First.MachineId}).");
-        await output.WriteLineAsync($"{result.Findings.Count} break(s) in {result.Events} events over {result.Machines} machines:");
-        foreach (var finding in result.Findings.OrderBy(f => f.EventId).Take(50))
+        if (key is null)
         {
-            await output.WriteLineAsync($"  {finding.Problem}");
+            await output.WriteLineAsync("Checkpoints not checked: no public key (--public-key) and no signing key file here.");
+            return broken ? 1 : 0;
+        }
+
+        var inDatabase = await Checkpoints.ReadAllAsync(db, 0, ct);
+        var checkpoints = await CheckpointVerifier.VerifyAsync(db, outside ?? inDatabase, key, ct);
+        var findings = checkpoints.Findings.Concat(outside is null ? [] : CheckpointVerifier.CompareWithDatabase(outside, inDatabase)).ToList();
+        var source = outside is null ? "in the database (a copy kept outside it, --checkpoints DIR, is the stronger check)" : $"in {checkpointDirectory}";
+        if (findings.Count == 0)
+        {
+            await output.WriteLineAsync(checkpoints.Latest is null
+                ? $"No checkpoints {source}."
+                : $"Checkpoints intact: {checkpoints.Checked} {source}, the latest #{checkpoints.Latest.Id} sealed {checkpoints.Latest.SealedAt:u} over {checkpoints.Latest.Machines} machines (key {CheckpointKey.IdOf(key)}).");
+            return broken ? 1 : 0;
+        }
+
+        await output.WriteLineAsync($"Checkpoints BROKEN: {findings.Count} finding(s) against {checkpoints.Checked} checkpoints {source}:");
+        foreach (var finding in findings.Take(50))
+        {
+            await output.WriteLineAsync($"  {finding}");
         }
 
         return 1;
+    }
+
+    /// <summary>The public key of this installation's checkpoint signing key, when its file is here.</summary>
+    private static string? InstallationPublicKey(IConfiguration configuration)
+    {
+        var path = CheckpointKey.PathFrom(configuration["Reimage:Audit:SigningKey"], configuration["Reimage:DataDirectory"]);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        using var key = CheckpointKey.LoadOrCreate(path);
+        return key.PublicKeyHex;
     }
 
     private static string? Option(string[] args, string name)

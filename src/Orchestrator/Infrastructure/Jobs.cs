@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Reimage.Orchestrator.Agents;
+using Reimage.Orchestrator.Audit;
 using Reimage.Orchestrator.Evidence;
 using Reimage.Orchestrator.HandsOn;
 using Reimage.Orchestrator.Imaging;
@@ -46,7 +47,7 @@ public static class Jobs
 
         // The engine, feature by feature.
         builder.Services.AddWorkflowEngine().AddDispatcher().AddStockroom().AddWavePlanning().AddHandsOnWork()
-            .AddEvidenceCustody().AddAgentCommands().AddImaging().AddFleetImport();
+            .AddEvidenceCustody().AddAgentCommands().AddImaging().AddFleetImport().AddAuditCheckpoints();
         return builder;
     }
 
@@ -64,14 +65,17 @@ public static class Jobs
 }
 
 /// <summary>
-/// Registers the recurring reconciler once the server is up, and runs the pump once straight away: after a restart,
+/// Registers the recurring reconciler and the audit checkpoint once the server is up, and runs the pump once straight away: after a restart,
 /// queued machines and results recorded before the stop must not wait for the next minute.
 /// </summary>
-internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring, WorkflowKick kick) : IHostedService
+internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring, WorkflowKick kick, Checkpoints checkpoints) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         recurring.AddOrUpdate<WorkflowPumpJob>(WorkflowPumpJob.RecurringId, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
+        // Signed checkpoints each minute (the key is loaded, or generated, now: at first start, not at the first seal).
+        _ = checkpoints.KeyId;
+        recurring.AddOrUpdate<AuditCheckpointJob>(AuditCheckpointJob.RecurringId, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
         kick.Kick();
         return Task.CompletedTask;
     }
