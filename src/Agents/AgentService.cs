@@ -24,6 +24,8 @@ public static class AgentServiceRegistration
             .Validate(s => s.LongPoll >= TimeSpan.Zero, "Agent:LongPoll must not be negative.")
             .Validate(s => s.HeartbeatInterval > TimeSpan.Zero, "Agent:HeartbeatInterval must be positive.")
             .Validate(s => s.SimulationSpeed > 0, "Agent:SimulationSpeed must be positive.")
+            .Validate(s => s.ServerCertificates.All(Thumbprints.IsSha256),
+                "Agent:ServerCertificates must list SHA-256 thumbprints of the server's certificate (64 hex digits; colons or spaces between them are fine).")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(AgentService.HttpClientName, (services, c) =>
@@ -31,6 +33,15 @@ public static class AgentServiceRegistration
             var settings = services.GetRequiredService<IOptions<AgentSettings>>().Value;
             c.BaseAddress = new Uri(settings.Server!.ToString().TrimEnd('/') + "/");
             c.Timeout = settings.LongPoll + TimeSpan.FromSeconds(30);
+        }).ConfigurePrimaryHttpMessageHandler(services =>
+        {
+            var pinned = services.GetRequiredService<IOptions<AgentSettings>>().Value.ServerCertificates;
+            return new SocketsHttpHandler
+            {
+                // The credential travels in every request: never follow a redirect to somewhere else with it.
+                AllowAutoRedirect = false,
+                SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == System.Net.Security.SslPolicyErrors.None || Thumbprints.Matches(certificate, pinned) },
+            };
         });
         builder.Services.AddHostedService<AgentService>();
         return builder;

@@ -11,6 +11,12 @@ public sealed class AgentSettings
     /// <summary>The Reimage server's base URL. HTTPS, unless <see cref="AllowInsecureHttp"/> (loopback tests only).</summary>
     public Uri? Server { get; set; }
 
+    /// <summary>
+    /// SHA-256 thumbprints of the server's certificate to accept although it does not chain to a root this machine
+    /// trusts (a certificate the recovery team made while the organisation's PKI is down). Empty: the normal checks.
+    /// </summary>
+    public IReadOnlyList<string> ServerCertificates { get; set; } = [];
+
     /// <summary>The one-time token a lead created for this site; used on first start only.</summary>
     public string? EnrolmentToken { get; set; }
 

@@ -40,6 +40,7 @@ builder.AddReimageWorkflow();
 builder.AddBadInputGuards();
 builder.Services.AddExceptionHandler<ServerErrors>();
 builder.AddDashboardSecurity();
+builder.AddBrowserProtection();
 builder.AddKeyRing();
 builder.AddSingleSignOn();
 builder.AddAccountLimits();
@@ -68,7 +69,12 @@ if (!app.Environment.IsDevelopment())
     // No stack trace, exception text or request data ever reaches a client: pages get the error page, APIs a problem
     // document with the correlation id that the server's log line carries.
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
+    // With an HTTPS endpoint configured, pages asked for over plain HTTP are sent there (agents and task sequences
+    // are configured with the https:// address; without an HTTPS endpoint this does nothing).
+    app.UseHttpsRedirection();
 }
+
+app.UseBrowserProtection();
 
 app.UseBadInputGuards();
 

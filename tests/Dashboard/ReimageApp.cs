@@ -163,7 +163,7 @@ public class ReimageApp(string connectionString, string environment = "Developme
             }
         });
 
-    private sealed class HasBody(bool canHaveBody) : Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature
+    internal sealed class HasBody(bool canHaveBody) : Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature
     {
         public bool CanHaveBody { get; } = canHaveBody;
     }

@@ -40,8 +40,8 @@ public static class DriverRegistration
             .Validate(o => o.PowerOffTimeout > TimeSpan.Zero, "Agent:Redfish:PowerOffTimeout must be positive.")
             .Validate(o => o.PowerPollInterval > TimeSpan.Zero, "Agent:Redfish:PowerPollInterval must be positive.")
             .Validate(o => o.LogoutTimeout > TimeSpan.Zero, "Agent:Redfish:LogoutTimeout must be positive.")
-            .Validate(o => o.TrustedCertificates.All(IsThumbprint),
-                "Agent:Redfish:TrustedCertificates must list SHA-256 thumbprints (64 hex digits, no separators).")
+            .Validate(o => o.TrustedCertificates.All(Thumbprints.IsSha256),
+                "Agent:Redfish:TrustedCertificates must list SHA-256 thumbprints (64 hex digits; colons or spaces between them are fine).")
             .ValidateOnStart();
         builder.Services.AddOptions<CimVerificationOptions>().BindConfiguration(CimVerificationOptions.Section)
             .PostConfigure(o => o.Password = Secret<CimVerificationOptions>(CimVerificationOptions.Section, o.PasswordFile) ?? o.Password)
@@ -57,7 +57,7 @@ public static class DriverRegistration
                 {
                     // A redirect would make the handler resend the login body (the BMC password) to wherever it points.
                     AllowAutoRedirect = false,
-                    SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == System.Net.Security.SslPolicyErrors.None || Pinned(certificate, pinned) },
+                    SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == System.Net.Security.SslPolicyErrors.None || Thumbprints.Matches(certificate, pinned) },
                 };
             });
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<AgentSettings>>().Value.Simulated ? Simulated(sp) : Real(sp));
@@ -98,15 +98,6 @@ public static class DriverRegistration
             throw new OptionsValidationException(Options.DefaultName, typeof(TOptions), [$"{section}:PasswordFile: cannot read '{file}' ({e.Message})."]);
         }
     }
-
-    private static bool IsThumbprint(string value) => value.Length == 64 && value.All(char.IsAsciiHexDigit);
-
-    /// <summary>
-    /// BMCs mostly carry self-signed certificates; rather than accept any certificate, the agent accepts those whose
-    /// SHA-256 thumbprints the site lists (<c>Agent:Redfish:TrustedCertificates</c>).
-    /// </summary>
-    private static bool Pinned(X509Certificate? certificate, IReadOnlyList<string> pinned) =>
-        certificate is not null && pinned.Contains(Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256)), StringComparer.OrdinalIgnoreCase);
 
     private static string ReadSecret(string path)
     {

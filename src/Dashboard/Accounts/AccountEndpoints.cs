@@ -59,10 +59,17 @@ public static class AccountEndpoints
             return Results.Ok(new { user.UserName, roles = await users.GetRolesAsync(user), user.MustChangePassword });
         }).AllowAnonymous().RequireRateLimiting(SignInLimit);
 
-        // A form post from the page header, protected by the antiforgery token the form carries.
+        // A form post from the page header, with the antiforgery token the form carries: without it, refused (another
+        // page must not be able to sign someone out, or out everywhere).
         // ?everywhere=true also ends the person's sessions on every other device (their security stamp moves).
-        app.MapPost("/account/logout", async (bool? everywhere, SignInManager<ReimageUser> signIn, UserManager<ReimageUser> users, ClaimsPrincipal principal) =>
+        app.MapPost("/account/logout", async (bool? everywhere, SignInManager<ReimageUser> signIn, UserManager<ReimageUser> users, ClaimsPrincipal principal,
+            Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, HttpContext http) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Problem(title: "Sign out from Reimage's own page: the form's antiforgery token is missing or wrong", statusCode: StatusCodes.Status400BadRequest);
+            }
+
             if (everywhere == true && await users.GetUserAsync(principal) is { } user)
             {
                 await users.UpdateSecurityStampAsync(user);

@@ -9,6 +9,11 @@
     localStorage.setItem('reimage-theme', root.dataset.theme);
   });
 
+  // Print buttons (the Content-Security-Policy allows no inline handlers).
+  document.addEventListener('click', function (e) {
+    if (e.target.closest('[data-print]')) window.print();
+  });
+
   // Camera scanning of asset labels where the browser can read barcodes (BarcodeDetector); keyboard-wedge scanners
   // and typing need none of this.
   function offerCamera() {

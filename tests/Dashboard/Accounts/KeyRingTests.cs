@@ -59,11 +59,53 @@ public sealed class SessionTests(PostgresFixture postgres)
         }
         else
         {
-            var signedOut = await app.SendAsync("POST", "/account/logout?everywhere=true", ReimageApp.Remote, configure: c => c.Request.Headers.Cookie = laptop);
-            Assert.Equal(302, signedOut.Status);
+            // Without the form's antiforgery token (another page posting it), or from another origin, nothing happens.
+            var forged = await app.SendAsync("POST", "/account/logout?everywhere=true", ReimageApp.Remote, configure: c => c.Request.Headers.Cookie = laptop);
+            var crossSite = await app.SendAsync("POST", "/account/logout?everywhere=true", ReimageApp.Remote, configure: c =>
+            {
+                c.Request.Headers.Cookie = laptop;
+                c.Request.Headers["Sec-Fetch-Site"] = "same-site"; // a sibling subdomain's page: SameSite lets the cookie through
+            });
+            Assert.Equal((400, 403), (forged.Status, crossSite.Status));
+            Assert.Equal(200, (await AsAsync(app, tablet)).Status);
+
+            Assert.Equal(302, await SignOutThroughTheFormAsync(app, laptop, "/account/logout?everywhere=true"));
         }
 
         Assert.Equal(401, (await AsAsync(app, tablet)).Status);
+    }
+
+    /// <summary>Does what the header's "Sign out" form does: loads a page for its antiforgery token and cookie, and posts them.</summary>
+    private static async Task<int> SignOutThroughTheFormAsync(ReimageApp app, string cookie, string action)
+    {
+        var page = await app.Server.SendAsync(c =>
+        {
+            c.Request.Method = "GET";
+            c.Request.Path = "/waves";
+            c.Connection.RemoteIpAddress = ReimageApp.Remote;
+            c.Request.Headers.Cookie = cookie;
+        });
+        var html = await new StreamReader(page.Response.Body).ReadToEndAsync();
+        var input = System.Text.RegularExpressions.Regex.Match(html, "<input[^>]*__RequestVerificationToken[^>]*>").Value;
+        var token = System.Text.RegularExpressions.Regex.Match(input, "value=\"([^\"]+)\"").Groups[1].Value;
+        var antiforgery = page.Response.Headers.SetCookie.Select(c => c!.Split(';')[0]).Single(c => c.StartsWith(".AspNetCore.Antiforgery", StringComparison.Ordinal));
+        Assert.NotEmpty(token);
+        var form = "__RequestVerificationToken=" + Uri.EscapeDataString(token);
+        var query = action.IndexOf('?', StringComparison.Ordinal);
+        var posted = await app.Server.SendAsync(c =>
+        {
+            c.Request.Method = "POST";
+            c.Request.Path = action[..query];
+            c.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString(action[query..]);
+            c.Connection.RemoteIpAddress = ReimageApp.Remote;
+            c.Request.Headers.Cookie = cookie + "; " + antiforgery;
+            c.Request.Headers["Sec-Fetch-Site"] = "same-origin";
+            c.Request.ContentType = "application/x-www-form-urlencoded";
+            c.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(form));
+            c.Request.ContentLength = form.Length;
+            c.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(new ReimageApp.HasBody(true));
+        });
+        return posted.Response.StatusCode;
     }
 
     private static Task<(int Status, string Body)> AsAsync(ReimageApp app, string cookie) =>

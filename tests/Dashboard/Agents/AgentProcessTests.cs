@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Npgsql;
 using Reimage.Dashboard.Tests.Reliability;
@@ -50,6 +52,61 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         }
 
         Assert.DoesNotContain(log, l => l.Contains(token, StringComparison.Ordinal)); // the token is a secret: never logged
+        Assert.True((await AuditVerifier.VerifyAsync(db, Ct)).Intact);
+    }
+
+    /// <summary>
+    /// HTTPS end to end with Kestrel's configured certificate: a self-signed one, as a recovery team makes while the
+    /// organisation's PKI is down, that no client trusts unless told to. The agent pins it by the fingerprint openssl
+    /// prints; a task sequence reports over it; the browser-facing answers are Secure, HSTS and CSP.
+    /// </summary>
+    [Fact]
+    public async Task OverHttps_TheAgentPinsTheServersCertificate_PhoneHomeReports_AndCookiesAreSecure()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        var site = await TestFleet.AddSiteAsync(db, "TLS", imagingSlots: 10);
+        await TestFleet.LaunchWaveAsync(db, "Over TLS", await TestFleet.AddMachinesAsync(db, site, 10));
+        var log = new List<string>();
+        var port = FreePort();
+        var tls = ServerCertificate();
+        await using var server = await StartServerAsync(connectionString, port, log, tls);
+
+        // Nobody trusts the certificate by default: an unpinned client is refused.
+        using (var unpinned = new HttpClient { BaseAddress = new Uri($"https://127.0.0.1:{port}") })
+        {
+            var refused = await Assert.ThrowsAsync<HttpRequestException>(() => unpinned.GetAsync("/healthz", Ct));
+            Assert.IsType<System.Security.Authentication.AuthenticationException>(refused.InnerException);
+        }
+
+        var cookies = new CookieContainer();
+        using (var browserLike = Client(port, tls.Certificate, cookies))
+        {
+            using var login = await browserLike.PostAsJsonAsync("/api/account/login", new { userName = "admin", password = ReimageApp.AdminPassword }, Ct);
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+            var setCookie = string.Join("\n", login.Headers.GetValues("Set-Cookie")).ToLowerInvariant();
+            Assert.Contains("reimage=", setCookie, StringComparison.Ordinal);
+            Assert.Contains("secure", setCookie, StringComparison.Ordinal);
+            Assert.Contains("httponly", setCookie, StringComparison.Ordinal);
+            Assert.Contains("samesite=strict", setCookie, StringComparison.Ordinal);
+            Assert.StartsWith("max-age=31536000", login.Headers.GetValues("Strict-Transport-Security").Single(), StringComparison.Ordinal);
+            Assert.Contains("frame-ancestors 'none'", login.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        }
+
+        var token = await EnrolmentTokenAsync(port, site.Id, tls.Certificate);
+        await using var agent = ReimageProcess.StartAgent(AgentEnvironment(port, token, pinned: tls.Certificate), log);
+        await WaitForAsync(() => CountAsync(db, $"SELECT count(*) FROM reimage.recoveries r JOIN reimage.machines m ON m.id = r.machine_id WHERE m.site_id = '{site.Id}' AND r.state = 'Restored'"),
+            n => n == 10, TimeSpan.FromMinutes(3), log, agent, server);
+
+        // A task sequence's report over the same TLS: accepted by token, answered (the serial is not in the fleet).
+        var phoneHome = await EnrolmentTokenAsync(port, site.Id, tls.Certificate, "phone-home-tokens");
+        using (var taskSequence = Client(port, tls.Certificate))
+        {
+            taskSequence.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", phoneHome);
+            using var report = await taskSequence.PostAsJsonAsync("/phone-home/v1/events", new { serial = "NOT-IN-FLEET", @event = "started" }, Ct);
+            Assert.Equal(HttpStatusCode.NotFound, report.StatusCode);
+        }
+
         Assert.True((await AuditVerifier.VerifyAsync(db, Ct)).Intact);
     }
 
@@ -122,33 +179,52 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         }
     }
 
-    private Dictionary<string, string> AgentEnvironment(int port, string token, double speed = 600) => new()
+    private Dictionary<string, string> AgentEnvironment(int port, string token, double speed = 600, X509Certificate2? pinned = null)
     {
-        ["Agent__Server"] = $"http://127.0.0.1:{port}",
-        ["Agent__AllowInsecureHttp"] = "true",
-        ["Agent__EnrolmentToken"] = token,
-        ["Agent__Name"] = "test-agent",
-        ["Agent__Driver"] = "simulated",
-        ["Agent__SimulationSpeed"] = speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Agent__SimulationFailures"] = "false",
-        ["Agent__SimulationJournal"] = Path.Combine(_root, "journal.csv"),
-        ["Agent__DataDirectory"] = Path.Combine(_root, "data"),
-        ["Agent__LongPoll"] = "00:00:02",
-        ["Agent__HeartbeatInterval"] = "00:00:02",
-    };
+        var environment = new Dictionary<string, string>
+        {
+            ["Agent__Server"] = $"{(pinned is null ? "http" : "https")}://127.0.0.1:{port}",
+            ["Agent__AllowInsecureHttp"] = pinned is null ? "true" : "false",
+            ["Agent__EnrolmentToken"] = token,
+            ["Agent__Name"] = "test-agent",
+            ["Agent__Driver"] = "simulated",
+            ["Agent__SimulationSpeed"] = speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Agent__SimulationFailures"] = "false",
+            ["Agent__SimulationJournal"] = Path.Combine(_root, "journal.csv"),
+            ["Agent__DataDirectory"] = Path.Combine(_root, "data"),
+            ["Agent__LongPoll"] = "00:00:02",
+            ["Agent__HeartbeatInterval"] = "00:00:02",
+        };
+        if (pinned is not null)
+        {
+            // As `openssl x509 -fingerprint -sha256` prints it.
+            environment["Agent__ServerCertificates__0"] = string.Join(':', pinned.GetCertHash(HashAlgorithmName.SHA256).Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+        }
 
-    /// <summary>The server on <paramref name="port"/>, once it answers /healthz; killed again if it never does.</summary>
-    private static async Task<ChildProcess> StartServerAsync(string connectionString, int port, List<string> log)
+        return environment;
+    }
+
+    /// <summary>The server on <paramref name="port"/> (HTTPS with <paramref name="tls"/>), once it answers /healthz; killed again if it never does.</summary>
+    private static async Task<ChildProcess> StartServerAsync(string connectionString, int port, List<string> log, (string Path, X509Certificate2 Certificate)? tls = null)
     {
-        var server = ReimageProcess.Start(connectionString, log, $"http://127.0.0.1:{port}", demo: false, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["Reimage__Agents__Lease"] = "00:00:05",
             ["Reimage__Agents__OfflineAfter"] = "00:00:15",
             ["Reimage__Security__InitialAdminPassword"] = ReimageApp.AdminPassword,
-        });
+        };
+        if (tls is { } configured)
+        {
+            // Kestrel's own configuration, as the README and the systemd unit document it.
+            environment["Kestrel__Certificates__Default__Path"] = configured.Path;
+            environment["Kestrel__Certificates__Default__Password"] = TlsPassword;
+        }
+
+        var server = ReimageProcess.Start(connectionString, log, $"{(tls is null ? "http" : "https")}://127.0.0.1:{port}", demo: false, environment);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
+            using var http = Client(port, tls?.Certificate);
+            http.Timeout = TimeSpan.FromSeconds(2);
             await WaitForAsync(async () =>
             {
                 using var response = await http.GetAsync("/healthz", Ct);
@@ -163,21 +239,49 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         }
     }
 
+    private const string TlsPassword = "test-tls-password";
+
+    /// <summary>A client of the server on <paramref name="port"/>; over HTTPS trusting exactly <paramref name="pinned"/>.</summary>
+    private static HttpClient Client(int port, X509Certificate2? pinned, CookieContainer? cookies = null) =>
+        new(new HttpClientHandler
+        {
+            CookieContainer = cookies ?? new CookieContainer(),
+            ServerCertificateCustomValidationCallback = pinned is null ? null : (_, certificate, _, _) => certificate?.Thumbprint == pinned.Thumbprint,
+        })
+        { BaseAddress = new Uri($"{(pinned is null ? "http" : "https")}://127.0.0.1:{port}") };
+
     /// <summary>A lead's HTTP client: signed in as the admin through the real sign-in endpoint, cookie kept.</summary>
-    private static async Task<HttpClient> SignedInAsync(int port)
+    private static async Task<HttpClient> SignedInAsync(int port, X509Certificate2? pinned = null)
     {
-        var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var http = Client(port, pinned);
         using var login = await http.PostAsJsonAsync("/api/account/login", new { userName = "admin", password = ReimageApp.AdminPassword }, Ct);
         Assert.Equal(HttpStatusCode.OK, login.StatusCode);
         return http;
     }
 
-    private static async Task<string> EnrolmentTokenAsync(int port, Guid site)
+    private static async Task<string> EnrolmentTokenAsync(int port, Guid site, X509Certificate2? pinned = null, string kind = "enrolment-tokens")
     {
-        using var http = await SignedInAsync(port);
-        using var response = await http.PostAsJsonAsync($"/api/sites/{site}/enrolment-tokens", new { validHours = 1 }, Ct);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var http = await SignedInAsync(port, pinned);
+        using var response = await http.PostAsJsonAsync($"/api/sites/{site}/{kind}", new { validHours = 1 }, Ct);
+        Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, $"{kind}: {response.StatusCode}");
         return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;
+    }
+
+    /// <summary>A self-signed server certificate for 127.0.0.1 (what a recovery team makes while the PKI is down), as a PKCS#12 file.</summary>
+    private (string Path, X509Certificate2 Certificate) ServerCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=reimage.test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+        Directory.CreateDirectory(_root);
+        var path = Path.Combine(_root, "tls.pfx");
+        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pkcs12, TlsPassword));
+        return (path, X509CertificateLoader.LoadCertificate(certificate.RawData));
     }
 
     /// <summary>
