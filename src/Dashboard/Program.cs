@@ -36,77 +36,90 @@ catch (PostgresNotFoundException e)
     return 3;
 }
 
-builder.AddReimageWorkflow();
-builder.AddBadInputGuards();
-builder.Services.AddExceptionHandler<ServerErrors>();
-builder.AddDashboardSecurity();
-builder.AddBrowserProtection();
-builder.AddKeyRing();
-builder.AddSingleSignOn();
-builder.AddAccountLimits();
-builder.AddTelemetry();
-builder.AddLiveUpdates();
-builder.AddFleet();
-builder.AddWaves();
-builder.AddHandsOn();
-builder.AddSites();
-builder.AddAgentApi();
-builder.AddForecast();
-builder.AddExecutive();
-if (demo)
+// The private cluster this start brought up, if any: stopped again should the start fail.
+var privateCluster = builder.Services.Select(d => d.ImplementationInstance).OfType<LocalPostgres>().FirstOrDefault();
+try
 {
-    builder.AddDemo();
+    builder.AddReimageWorkflow();
+    builder.AddBadInputGuards();
+    builder.Services.AddExceptionHandler<ServerErrors>();
+    builder.AddDashboardSecurity();
+    builder.AddBrowserProtection();
+    builder.AddKeyRing();
+    builder.AddSingleSignOn();
+    builder.AddAccountLimits();
+    builder.AddTelemetry();
+    builder.AddLiveUpdates();
+    builder.AddFleet();
+    builder.AddWaves();
+    builder.AddHandsOn();
+    builder.AddSites();
+    builder.AddAgentApi();
+    builder.AddForecast();
+    builder.AddExecutive();
+    if (demo)
+    {
+        builder.AddDemo();
+    }
+
+    builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+
+    var app = builder.Build();
+    await app.Services.MigrateReimageDatabaseAsync(TimeSpan.FromMinutes(2), app.Lifetime.ApplicationStopping);
+    await app.Services.EnsureAccountsAsync(demo, app.Lifetime.ApplicationStopping);
+
+    if (!app.Environment.IsDevelopment())
+    {
+        // No stack trace, exception text or request data ever reaches a client: pages get the error page, APIs a problem
+        // document with the correlation id that the server's log line carries.
+        app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        // With an HTTPS endpoint configured, pages asked for over plain HTTP are sent there (agents and task sequences
+        // are configured with the https:// address; without an HTTPS endpoint this does nothing).
+        app.UseHttpsRedirection();
+    }
+
+    app.UseBrowserProtection();
+
+    app.UseBadInputGuards();
+
+    app.UseAuthentication();
+    app.UsePasswordChangeGate();
+    app.UseAuthorization();
+    app.UseRateLimiter();
+    app.UseAntiforgery();
+
+    // Static assets are public. Grouped so that the development-time fallback MapStaticAssets adds is covered too.
+    app.MapGroup("").AllowAnonymous().MapStaticAssets();
+    // Every page names its own policy on top of this one (which also covers the circuit's hub); the sign-in page and
+    // the error pages are the anonymous ones.
+    app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.SignedIn);
+    app.MapOps();
+    app.MapAccountApi();
+    app.MapSingleSignOn();
+    app.MapImportApi();
+    app.MapWaveApi();
+    app.MapFleetApi();
+    app.MapHandsOnApi();
+    app.MapEvidenceApi();
+    app.MapAuditApi();
+    app.MapSiteApi();
+    app.MapAgentApi();
+    app.MapImagingApi();
+    app.MapForecastApi();
+    app.MapProgressApi();
+    app.MapJobsDashboard();
+
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is not HostAbortedException)
+{
+    // A start that failed (bad configuration, a migration that cannot run) must not leave the private cluster running.
+    // (HostAbortedException is the test host taking over the built application, which then still needs its database.)
+    privateCluster?.Stop();
+    throw;
 }
 
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-
-var app = builder.Build();
-await app.Services.MigrateReimageDatabaseAsync(TimeSpan.FromMinutes(2), app.Lifetime.ApplicationStopping);
-await app.Services.EnsureAccountsAsync(demo, app.Lifetime.ApplicationStopping);
-
-if (!app.Environment.IsDevelopment())
-{
-    // No stack trace, exception text or request data ever reaches a client: pages get the error page, APIs a problem
-    // document with the correlation id that the server's log line carries.
-    app.UseExceptionHandler("/Error", createScopeForErrors: true);
-    // With an HTTPS endpoint configured, pages asked for over plain HTTP are sent there (agents and task sequences
-    // are configured with the https:// address; without an HTTPS endpoint this does nothing).
-    app.UseHttpsRedirection();
-}
-
-app.UseBrowserProtection();
-
-app.UseBadInputGuards();
-
-app.UseAuthentication();
-app.UsePasswordChangeGate();
-app.UseAuthorization();
-app.UseRateLimiter();
-app.UseAntiforgery();
-
-// Static assets are public. Grouped so that the development-time fallback MapStaticAssets adds is covered too.
-app.MapGroup("").AllowAnonymous().MapStaticAssets();
-// Every page names its own policy on top of this one (which also covers the circuit's hub); the sign-in page and
-// the error pages are the anonymous ones.
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(Policies.SignedIn);
-app.MapOps();
-app.MapAccountApi();
-app.MapSingleSignOn();
-app.MapImportApi();
-app.MapWaveApi();
-app.MapFleetApi();
-app.MapHandsOnApi();
-app.MapEvidenceApi();
-app.MapAuditApi();
-app.MapSiteApi();
-app.MapAgentApi();
-app.MapImagingApi();
-app.MapForecastApi();
-app.MapProgressApi();
-app.MapJobsDashboard();
-
-await app.RunAsync();
-return 0;
 
 /// <summary>The entry point, visible to the test host.</summary>
 public partial class Program;

@@ -6,22 +6,31 @@ namespace Reimage.Dashboard.Infrastructure;
 
 public static class OpsEndpoints
 {
-    /// <summary><c>/healthz</c>: 200 when the database answers, 503 otherwise. <c>/metrics</c>: Prometheus text.</summary>
+    /// <summary><c>/healthz</c>: 200 when the database answers, 503 otherwise (with the private cluster's restarts). <c>/metrics</c>: Prometheus text.</summary>
     public static WebApplication MapOps(this WebApplication app)
     {
-        app.MapGet("/healthz", async (NpgsqlDataSource db, CancellationToken ct) =>
+        app.MapGet("/healthz", async (NpgsqlDataSource db, IServiceProvider services, CancellationToken ct) =>
         {
+            // With the private cluster: whether it had to be restarted, or is being restarted now.
+            var status = services.GetService<Orchestrator.Infrastructure.PrivatePostgresStatus>();
+            var cluster = status?.Describe();
+            if (status?.IsDown == true)
+            {
+                // Known to be down: say so at once rather than wait for a connection that cannot succeed.
+                return Results.Text($"database unreachable: {cluster}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(TimeSpan.FromSeconds(3));
                 await using var command = db.CreateCommand("SELECT 1");
                 await command.ExecuteScalarAsync(timeout.Token);
-                return Results.Text("ok");
+                return Results.Text(cluster is null ? "ok" : $"ok ({cluster})");
             }
             catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException)
             {
-                return Results.Text($"database unreachable: {e.GetType().Name}", statusCode: StatusCodes.Status503ServiceUnavailable);
+                return Results.Text($"database unreachable: {e.GetType().Name}{(cluster is null ? "" : $"; {cluster}")}", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         }).AllowAnonymous().WithName("Health");
 

@@ -16,6 +16,7 @@ namespace Reimage.Orchestrator.Infrastructure;
 public sealed class LocalPostgres : IDisposable
 {
     private const string Superuser = "reimage";
+
     private readonly string _binDirectory;
     private readonly string? _runAs;
     private bool _startedByUs;
@@ -120,8 +121,48 @@ public sealed class LocalPostgres : IDisposable
         // The same port as last time when it is free, so that clients holding the old connection string reconnect.
         Port = int.TryParse(File.Exists(PortFile) ? File.ReadAllText(PortFile) : null, out var previous) && IsFree(previous) ? previous : FreeLoopbackPort();
         File.WriteAllText(PortFile, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        StartOnPort();
+    }
+
+    private void StartOnPort()
+    {
         Run("pg_ctl", $"-D \"{DataDirectory}\" -l \"{LogFile}\" -o \"-p {Port}\" -w -t 60 start", TimeSpan.FromSeconds(90));
         _startedByUs = true;
+    }
+
+    /// <summary>Whether the cluster's postmaster (the process named in <c>postmaster.pid</c>) is alive.</summary>
+    public bool IsRunning()
+    {
+        try
+        {
+            var lines = File.ReadAllLines(Path.Combine(DataDirectory, "postmaster.pid"));
+            if (lines.Length == 0 || !int.TryParse(lines[0], out var pid))
+            {
+                return false;
+            }
+
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            return false; // no pid file, or no such process: it is not running
+        }
+    }
+
+    /// <summary>
+    /// Starts the cluster again after it died, on the same port (the running application's connection string names it);
+    /// adopts it when someone else started it meanwhile. Throws when it cannot start (the port taken, shared memory of
+    /// the killed server still held by its children): the caller retries.
+    /// </summary>
+    public void Restart()
+    {
+        if (RunningPort() == Port && CanConnect(Port))
+        {
+            return;
+        }
+
+        StartOnPort();
     }
 
     /// <summary>Creates <paramref name="database"/> when the cluster does not have it yet.</summary>
@@ -147,6 +188,12 @@ public sealed class LocalPostgres : IDisposable
         }
 
         _startedByUs = false;
+
+        if (!IsRunning())
+        {
+            return; // it died: nothing to wait for
+        }
+
         Run("pg_ctl", $"-D \"{DataDirectory}\" -m fast -w -t 60 stop", TimeSpan.FromSeconds(90));
     }
 

@@ -12,4 +12,8 @@ public static class ReimageMetrics
     /// <summary>Recovery transitions written by this process (exported as <c>reimage_transitions_total</c>).</summary>
     public static readonly Counter<long> Transitions =
         Meter.CreateCounter<long>("reimage_transitions", description: "Recovery state and step transitions written.");
+
+    /// <summary>Restarts of the private PostgreSQL cluster after it died (exported as <c>reimage_private_postgres_restarts_total</c>).</summary>
+    public static readonly Counter<long> PrivatePostgresRestarts =
+        Meter.CreateCounter<long>("reimage_private_postgres_restarts", description: "Restarts of the private PostgreSQL cluster after it stopped running.");
 }

@@ -54,6 +54,26 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the process to stop (SIGTERM, what systemd sends) and waits up to <paramref name="patience"/>; whether it exited.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan patience)
+    {
+        using (var kill = Process.Start(new ProcessStartInfo("kill", $"-TERM {_process.Id}") { UseShellExecute = false }))
+        {
+            await kill!.WaitForExitAsync(CancellationToken.None);
+        }
+
+        using var wait = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Kills the process and everything it started (SIGKILL on Linux: no chance to clean up) and waits for it to be gone.</summary>
     public async Task KillAsync()
     {

@@ -29,7 +29,7 @@ public sealed class MigrationsTests(PostgresFixture postgres)
             tables.Add(reader.GetString(0));
         }
 
-        Assert.Equal(["__ef_migrations", "agent_commands", "agents", "alerts", "custody_transfers", "deliveries", "evidence_items", "golden_images", "handover_notes", "idempotent_requests",
+        Assert.Equal(["__ef_migrations", "agent_commands", "agents", "alerts", "audit_checkpoint_heads", "audit_checkpoints", "custody_transfers", "deliveries", "evidence_items", "golden_images", "handover_notes", "idempotent_requests",
             "imaging_reports", "machine_events", "machines", "recoveries", "shifts", "site_rules", "site_tokens", "sites", "spare_stock", "technicians", "wave_gates", "waves"], tables);
     }
 }
