@@ -18,7 +18,8 @@ public sealed record CustodyHandover(string? To, string? ToAccount, string? Loca
 /// <summary>
 /// Evidence: <c>GET /api/machines/{id}/custody</c> (a machine's evidence and its chain of custody),
 /// <c>POST /api/evidence/{id}/transfers</c> (a hand-over, only by the current holder) and
-/// <c>GET /api/evidence/export</c> (the register of a case or site as CSV, for leads). Evidence is created by the
+/// <c>GET /api/evidence/export</c> (the register of a case or site as CSV, for leads) and <c>GET /api/evidence/bundle</c>
+/// (the sealed, offline-verifiable bundle of a case or site). Evidence is created by the
 /// RemoveDrive check-off (<see cref="Orchestrator.Workflow.HandsOnSteps"/>), written by <see cref="Custody"/>.
 /// </summary>
 public static class EvidenceEndpoints
@@ -91,6 +92,28 @@ public static class EvidenceEndpoints
             await custody.ExportAsync(caseNumber, site, csv, ct);
             var name = string.Join("-", new[] { caseNumber, site }.Where(p => p is not null).Select(p => string.Concat(p!.Select(ch => char.IsLetterOrDigit(ch) ? ch : '_'))));
             return Results.File(System.Text.Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", $"evidence-{name}.csv");
+        }).RequireAuthorization(Policies.Lead);
+
+        // The sealed bundle of a case or site: verifiable offline with the public checkpoint key (verify-bundle FILE).
+        app.MapGet("/api/evidence/bundle", async (string? site, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "case")] string? caseNumber, NpgsqlDataSource db,
+            Orchestrator.Audit.Checkpoints checkpoints, TimeProvider clock, CancellationToken ct) =>
+        {
+            site = string.IsNullOrWhiteSpace(site) ? null : site.Trim();
+            caseNumber = string.IsNullOrWhiteSpace(caseNumber) ? null : caseNumber.Trim();
+            if (site is null && caseNumber is null)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["case"] = ["the case (or site) whose evidence to bundle"] });
+            }
+
+            var file = new MemoryStream();
+            var summary = await EvidenceBundle.WriteAsync(db, checkpoints, checkpoints.PublicKeyHex, caseNumber, site, clock.GetUtcNow(), file, ct);
+            if (summary is null)
+            {
+                return Results.NotFound(new { error = "no evidence (or evidence exception) in that scope" });
+            }
+
+            var name = string.Join("-", new[] { caseNumber, site }.Where(p => p is not null).Select(p => string.Concat(p!.Select(ch => char.IsLetterOrDigit(ch) ? ch : '_'))));
+            return Results.File(file.ToArray(), "application/zip", $"evidence-{name}.zip");
         }).RequireAuthorization(Policies.Lead);
         return app;
     }

@@ -1,5 +1,6 @@
 using Npgsql;
 using Reimage.Orchestrator.Audit;
+using Reimage.Orchestrator.Evidence;
 using Reimage.Orchestrator.Import;
 using Reimage.Orchestrator.Infrastructure;
 
@@ -12,7 +13,7 @@ namespace Reimage.Dashboard.Infrastructure;
 /// </summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["import", "verify-audit"];
+    private static readonly string[] Verbs = ["import", "verify-audit", "verify-bundle"];
 
     /// <summary>Runs the verb named by <paramref name="args"/>; null when the arguments are not a verb (start the server).</summary>
     public static async Task<int?> RunVerbAsync(string[] args)
@@ -20,6 +21,12 @@ public static class CommandLine
         if (args.Length == 0 || !Verbs.Contains(args[0]))
         {
             return null;
+        }
+
+        if (args[0] == "verify-bundle")
+        {
+            // Offline: no database, no configuration; only the bundle and (best) the installation's published key.
+            return args.Length >= 2 ? VerifyBundle(args[1], Option(args, "--public-key"), Console.Out) : Usage(BundleUsage);
         }
 
         // Configuration comes from appsettings and the environment (ConnectionStrings__Reimage, Reimage__DataDirectory).
@@ -51,7 +58,7 @@ public static class CommandLine
                 "import" => Usage(ImportUsage),
                 "verify-audit" => await VerifyAuditAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Console.Out, cancel.Token,
                     Option(args, "--checkpoints"), Option(args, "--public-key") ?? InstallationPublicKey(host.Services.GetRequiredService<IConfiguration>())),
-                _ => Usage($"{ImportUsage} | {VerifyUsage}"),
+                _ => Usage($"{ImportUsage} | {VerifyUsage} | {BundleUsage}"),
             };
         }
         finally
@@ -63,6 +70,55 @@ public static class CommandLine
 
     private const string ImportUsage = "import FILE [--site CODE] [--create-sites] [--replace-macs] [--dry-run]";
     private const string VerifyUsage = "verify-audit [--checkpoints DIR] [--public-key HEX|FILE]";
+    private const string BundleUsage = "verify-bundle FILE [--public-key HEX|FILE]";
+
+    /// <summary>Checks an evidence bundle offline; exit code 0 when it proves itself, 1 when it does not, 2 for unusable arguments.</summary>
+    public static int VerifyBundle(string path, string? publicKey, TextWriter output)
+    {
+        byte[]? key;
+        try
+        {
+            key = publicKey is null ? null : CheckpointKey.ReadPublicKey(publicKey);
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            output.WriteLine($"verify-bundle: {e.Message}");
+            return 2;
+        }
+
+        BundleVerification result;
+        try
+        {
+            using var file = File.OpenRead(path);
+            result = EvidenceBundle.Verify(file, key);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            output.WriteLine($"verify-bundle: cannot read {path}: {e.Message}");
+            return 2;
+        }
+
+        var scope = string.Join(", ", new[] { result.CaseNumber is null ? null : $"case {result.CaseNumber}", result.Site is null ? null : $"site {result.Site}" }.Where(s => s is not null));
+        if (result.Intact)
+        {
+            output.WriteLine($"Bundle intact: {scope}: {result.Summary!.Items} evidence item(s), {result.Summary.Transfers} custody transfer(s), {result.Summary.Machines} machine chain(s) "
+                + $"of {result.Summary.Events} events, covered by checkpoint #{result.Summary.CheckpointId} signed by key {result.KeyId}.");
+            if (result.KeyFromBundle)
+            {
+                output.WriteLine($"  The key is the one the bundle names: compare {result.KeyId} with the key the installation published (or pass --public-key).");
+            }
+
+            return 0;
+        }
+
+        output.WriteLine($"Bundle BROKEN{(scope.Length > 0 ? $" ({scope})" : "")}: {result.Findings.Count} finding(s):");
+        foreach (var finding in result.Findings.Take(50))
+        {
+            output.WriteLine($"  {finding}");
+        }
+
+        return 1;
+    }
 
     /// <summary>
     /// Checks every machine's event chain, then holds the database against the signed checkpoints: those in

@@ -61,7 +61,29 @@ public sealed class Checkpoints(
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await Lock(connection, ct);
+        var (sealedNow, _) = await SealLockedAsync(connection, ct);
+        await tx.CommitAsync(ct);
+        return sealedNow;
+    }
 
+    /// <summary>
+    /// A checkpoint that covers every chain as it is now (sealed now if anything changed, else the latest), with all
+    /// the heads it sealed (its tree's leaves, for inclusion proofs); null when there are no chains at all.
+    /// </summary>
+    public async Task<(Checkpoint Checkpoint, List<ChainHead> Leaves)?> CoveringAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await Lock(connection, ct);
+        var (sealedNow, leaves) = await SealLockedAsync(connection, ct);
+        var checkpoint = sealedNow ?? (await ReadAsync(connection, "ORDER BY id DESC LIMIT 1", ct)).SingleOrDefault();
+        await tx.CommitAsync(ct);
+        return checkpoint is null ? null : (checkpoint, MerkleTree.Order(leaves));
+    }
+
+    /// <summary>Under the lock: seals when a head moved; either way returns the heads as of the latest checkpoint.</summary>
+    private async Task<(Checkpoint? Sealed, List<ChainHead> All)> SealLockedAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
         // One statement, one snapshot: every head read here is the hash of a committed event.
         var changed = new List<ChainHead>();
         await using (var select = new NpgsqlCommand(
@@ -78,18 +100,14 @@ public sealed class Checkpoints(
             }
         }
 
-        if (changed.Count == 0)
-        {
-            return null;
-        }
-
         changed = MerkleTree.Order(changed);
-        await using (var upsert = new NpgsqlCommand(
-            """
-            INSERT INTO reimage.audit_checkpoint_heads (machine_id, head) SELECT * FROM unnest(@ids, @heads)
-            ON CONFLICT (machine_id) DO UPDATE SET head = excluded.head
-            """, connection))
+        if (changed.Count > 0)
         {
+            await using var upsert = new NpgsqlCommand(
+                """
+                INSERT INTO reimage.audit_checkpoint_heads (machine_id, head) SELECT * FROM unnest(@ids, @heads)
+                ON CONFLICT (machine_id) DO UPDATE SET head = excluded.head
+                """, connection);
             upsert.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = changed.Select(c => c.MachineId).ToArray() });
             upsert.Parameters.Add(new NpgsqlParameter("heads", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = changed.Select(c => c.Head).ToArray() });
             await upsert.ExecuteNonQueryAsync(ct);
@@ -103,6 +121,11 @@ public sealed class Checkpoints(
             {
                 all.Add(new ChainHead(reader.GetGuid(0), reader.GetFieldValue<byte[]>(1)));
             }
+        }
+
+        if (changed.Count == 0)
+        {
+            return (null, all);
         }
 
         var previous = (await ReadAsync(connection, "ORDER BY id DESC LIMIT 1", ct)).SingleOrDefault();
@@ -126,9 +149,8 @@ public sealed class Checkpoints(
             await insert.ExecuteNonQueryAsync(ct);
         }
 
-        await tx.CommitAsync(ct);
         logger.LogInformation("Audit checkpoint {Id} sealed {Changed} changed chain head(s) of {Machines}", checkpoint.Id, changed.Count, checkpoint.Machines);
-        return checkpoint;
+        return (checkpoint, all);
     }
 
     /// <summary>

@@ -175,6 +175,101 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         Assert.Contains(after.Findings, f => f.Problem.Contains(finding, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The bundle a lead hands to the incident's lawyers, verified offline as they would, and then tampered with as
+    /// someone between Reimage and the court might: each change is named, and a key other than the installation's is refused.
+    /// </summary>
+    [Fact]
+    public async Task EvidenceBundle_OfACase_ProvesItselfOffline_AndEveryTamperingIsNamed()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var machine = await MachineAtRemoveDriveAsync(app);
+        var removed = await CheckOffAsync(app, machine, "RemoveDrive", Evidence, "bundle-1");
+        var item = JsonDocument.Parse(removed.Body).RootElement.GetProperty("evidenceItemId").GetGuid();
+        Assert.Equal(200, (await PostJsonAsync(app, $"/api/evidence/{item}/transfers", """{"to":"Forensics courier (DHL 4471)","location":"Forensics lab"}""")).Status);
+
+        var (status, zip) = await app.SendForBytesAsync("GET", "/api/evidence/bundle?case=IR-2026-014", IPAddress.Loopback);
+        var noScope = await app.SendAsync("GET", "/api/evidence/bundle", IPAddress.Loopback);
+        var noSuchCase = await app.SendAsync("GET", "/api/evidence/bundle?case=IR-0000-000", IPAddress.Loopback);
+        var key = JsonDocument.Parse((await app.SendAsync("GET", "/api/audit/checkpoint-key", IPAddress.Loopback)).Body).RootElement.GetProperty("publicKey").GetString()!;
+        Assert.Equal((200, 400, 404), (status, noScope.Status, noSuchCase.Status));
+
+        var (exit, said) = Verify(zip, key);
+        Assert.True(exit == 0, said);
+        Assert.Contains("Bundle intact: case IR-2026-014: 1 evidence item(s), 2 custody transfer(s), 1 machine chain(s)", said, StringComparison.Ordinal);
+        Assert.Contains("Forensics courier (DHL 4471)", Entry(zip, "register.csv"), StringComparison.Ordinal);
+        Assert.Contains("compare", Verify(zip, null).Said, StringComparison.Ordinal); // no key given: the bundle's own claim, said so
+
+        using var other = Reimage.Orchestrator.Audit.CheckpointKey.LoadOrCreate(Path.Combine(Path.GetTempPath(), $"other-{Guid.NewGuid():N}.key"));
+        foreach (var (tampered, finding) in new (byte[], string)[]
+        {
+            (Rewrite(zip, "evidence.json", j => j.Replace("\"collectedBy\": \"", "\"collectedBy\": \"Mallory for ", StringComparison.Ordinal)), "was changed: it no longer matches its seal"),
+            (Rewrite(zip, "register.csv", c => c.Replace("Forensics lab", "Car park", StringComparison.Ordinal)), "register.csv is not the register of the sealed evidence"),
+            (Rewrite(zip, "events.json", j => j.Replace("\"actor\": \"", "\"actor\": \"x", StringComparison.Ordinal)), "does not chain"),
+            (Rewrite(zip, "checkpoint.json", j => System.Text.RegularExpressions.Regex.Replace(j, "\"root\": \"[0-9a-f]{4}", "\"root\": \"0000")), "the signature does not verify"),
+            (Rewrite(zip, "evidence.json", RemoveLastTransfer), "is sealed in the chain of machine"),
+            (zip[..(zip.Length / 2)], "not a"),
+        })
+        {
+            var (code, output) = Verify(tampered, key);
+            Assert.True(code == 1 && output.Contains(finding, StringComparison.Ordinal), $"expected '{finding}', got {code}: {output}");
+        }
+
+        var (foreignExit, foreign) = Verify(zip, other.PublicKeyHex);
+        Assert.Equal(1, foreignExit);
+        Assert.Contains("does not verify with key", foreign, StringComparison.Ordinal);
+    }
+
+    private static (int Exit, string Said) Verify(byte[] bundle, string? key)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bundle-{Guid.NewGuid():N}.zip");
+        File.WriteAllBytes(path, bundle);
+        try
+        {
+            var output = new StringWriter();
+            return (Reimage.Dashboard.Infrastructure.CommandLine.VerifyBundle(path, key, output), output.ToString());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string Entry(byte[] zip, string name)
+    {
+        using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(zip));
+        using var reader = new StreamReader(archive.GetEntry(name)!.Open());
+        return reader.ReadToEnd();
+    }
+
+    private static byte[] Rewrite(byte[] zip, string name, Func<string, string> change)
+    {
+        var output = new MemoryStream();
+        using (var source = new System.IO.Compression.ZipArchive(new MemoryStream(zip)))
+        using (var target = new System.IO.Compression.ZipArchive(output, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in source.Entries)
+            {
+                using var reader = new StreamReader(entry.Open());
+                var text = reader.ReadToEnd();
+                using var writer = new StreamWriter(target.CreateEntry(entry.FullName).Open());
+                writer.Write(entry.FullName == name ? change(text) : text);
+            }
+        }
+
+        var changed = output.ToArray();
+        Assert.NotEqual(Entry(zip, name), Entry(changed, name)); // the tampering really changed something
+        return changed;
+    }
+
+    private static string RemoveLastTransfer(string json)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        var transfers = node["transfers"]!.AsArray();
+        transfers.RemoveAt(transfers.Count - 1);
+        return node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
     [Fact]
     public async Task RemoveDrive_CannotBeSkipped_ButAnEvidenceExceptionIsRecordedUnderTheLeadAndListedInTheRegister()
     {
@@ -195,6 +290,13 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         Assert.Equal("admin", await TestFleet.ScalarAsync<string>(app.Services.GetRequiredService<NpgsqlDataSource>(),
             $"SELECT actor FROM reimage.machine_events WHERE machine_id = '{machine}' AND detail LIKE 'evidence exception DriveMissing:%'"));
         Assert.Contains("evidence exception DriveMissing: bay empty when the technician opened the case", register.Body, StringComparison.Ordinal);
+
+        // The site's sealed bundle carries the exception too, proven by the chain it is an event of.
+        var (status, bundle) = await app.SendForBytesAsync("GET", "/api/evidence/bundle?site=HO", IPAddress.Loopback);
+        Assert.Equal(200, status);
+        var (exit, said) = Verify(bundle, null);
+        Assert.True(exit == 0, said);
+        Assert.Contains("evidence exception DriveMissing: bay empty", Entry(bundle, "register.csv"), StringComparison.Ordinal);
     }
 
     private static Task<(int Status, string Body)> PostJsonAsync(ReimageApp app, string path, string json) => app.SendJsonAsync("POST", path, json);

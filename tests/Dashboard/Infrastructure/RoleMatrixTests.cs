@@ -52,6 +52,7 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
         Cell("POST", $"/api/machines/{Machine}/claim", A, L, T);
         Cell("POST", $"/api/machines/{Machine}/reassign", A, L);
         Cell("GET", "/api/evidence/export?case=x", A, L);
+        Cell("GET", "/api/evidence/bundle?case=x", A, L);
         Cell("GET", "/audit", A, L);
         Cell("GET", "/api/audit/checkpoints", A, L);
         Cell("GET", "/api/audit/checkpoint-key", A, L);
