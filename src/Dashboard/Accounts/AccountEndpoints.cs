@@ -12,6 +12,9 @@ public sealed record NewUser(string? UserName, string? DisplayName, string? Role
 
 public sealed record TechnicianLink(Guid? Technician);
 
+/// <summary>A person's role and (for a technician) sites, as an admin sets them.</summary>
+public sealed record AccountAccess(string? Role, string[]? Sites);
+
 /// <summary>
 /// Sign-in for scripts and tests (<c>POST /api/account/login</c>, the same cookie the sign-in page sets), sign-out,
 /// and the admin's people API: create a user with a role (and sites, for a technician), who gets a one-time password.
@@ -27,6 +30,8 @@ public static class AccountEndpoints
         builder.Services.AddSingleton<SignInThrottle>();
         return builder;
     }
+
+    private static bool IsLocked(ReimageUser user) => user.LockoutEnd is { } end && end > DateTimeOffset.UtcNow;
 
     public static WebApplication MapAccountApi(this WebApplication app)
     {
@@ -170,6 +175,92 @@ public static class AccountEndpoints
             // Claims and roles do not move the stamp by themselves: the person's sessions end, and they sign in again.
             await users.UpdateSecurityStampAsync(user);
             return Results.Ok(new { user.UserName, technician = body.Technician });
+        });
+
+        // A person's role and sites. Their sessions end within seconds (the stamp moves): they sign in again with the new ones.
+        people.MapPut("/{userName}/access", async (string userName, AccountAccess body, UserManager<ReimageUser> users, ClaimsPrincipal admin,
+            ILogger<ReimageUser> logger) =>
+        {
+            if (await users.FindByNameAsync(userName) is not { } user)
+            {
+                return Results.NotFound(new { error = $"no user {userName}" });
+            }
+
+            var errors = new Dictionary<string, string[]>();
+            if (!Roles.All.Contains(body.Role))
+            {
+                errors["role"] = [$"one of: {string.Join(", ", Roles.All)}"];
+            }
+
+            var sites = (body.Sites ?? []).Select(s => s.Trim().ToUpperInvariant()).Where(s => s.Length > 0).Distinct().ToArray();
+            if (body.Role == Roles.Technician && sites.Length == 0)
+            {
+                errors["sites"] = ["a technician works at one or more sites (their codes)"];
+            }
+
+            var current = await users.GetRolesAsync(user);
+            if (current.Contains(Roles.Admin) && body.Role != Roles.Admin && (await users.GetUsersInRoleAsync(Roles.Admin)).Count(u => !IsLocked(u)) <= 1)
+            {
+                errors["role"] = ["this is the last admin who can sign in: make another admin first"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            user.SiteCodes = body.Role == Roles.Technician ? [.. sites] : [];
+            AccountSetup.Check(await users.UpdateAsync(user));
+            AccountSetup.Check(await users.RemoveFromRolesAsync(user, current.Where(r => r != body.Role)));
+            if (!current.Contains(body.Role!))
+            {
+                AccountSetup.Check(await users.AddToRoleAsync(user, body.Role!));
+            }
+
+            if (body.Role != Roles.Technician)
+            {
+                foreach (var link in (await users.GetClaimsAsync(user)).Where(c => c.Type == ReimageClaimsFactory.TechnicianClaim))
+                {
+                    await users.RemoveClaimAsync(user, link);
+                }
+            }
+
+            await users.UpdateSecurityStampAsync(user);
+            logger.LogInformation("{Admin} set {User} to {Role} at {Sites}", admin.Identity?.Name, user.UserName, body.Role, string.Join(" ", user.SiteCodes));
+            return Results.Ok(new { user.UserName, role = body.Role, sites = user.SiteCodes });
+        });
+
+        // Locks a person out (a lost tablet, someone who left): every session of theirs ends within seconds, and they cannot sign in.
+        people.MapPost("/{userName}/lock", async (string userName, UserManager<ReimageUser> users, ClaimsPrincipal admin, ILogger<ReimageUser> logger) =>
+        {
+            if (await users.FindByNameAsync(userName) is not { } user)
+            {
+                return Results.NotFound(new { error = $"no user {userName}" });
+            }
+
+            if (string.Equals(user.UserName, admin.Identity?.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                return Results.Conflict(new { error = "you cannot lock yourself out" });
+            }
+
+            AccountSetup.Check(await users.SetLockoutEnabledAsync(user, true));
+            AccountSetup.Check(await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue));
+            await users.UpdateSecurityStampAsync(user);
+            logger.LogInformation("{Admin} locked {User}", admin.Identity?.Name, user.UserName);
+            return Results.Ok(new { user.UserName, locked = true });
+        });
+
+        people.MapPost("/{userName}/unlock", async (string userName, UserManager<ReimageUser> users, ClaimsPrincipal admin, ILogger<ReimageUser> logger) =>
+        {
+            if (await users.FindByNameAsync(userName) is not { } user)
+            {
+                return Results.NotFound(new { error = $"no user {userName}" });
+            }
+
+            AccountSetup.Check(await users.SetLockoutEndDateAsync(user, null));
+            AccountSetup.Check(await users.ResetAccessFailedCountAsync(user));
+            logger.LogInformation("{Admin} unlocked {User}", admin.Identity?.Name, user.UserName);
+            return Results.Ok(new { user.UserName, locked = false });
         });
         return app;
     }

@@ -120,11 +120,18 @@ public static class SingleSignOn
                 AccountSetup.Check(await users.AddLoginAsync(user, external));
             }
 
+            var current = await users.GetRolesAsync(user);
+            var changed = !current.ToHashSet().SetEquals(roles) || !user.SiteCodes.ToHashSet(StringComparer.OrdinalIgnoreCase).SetEquals(sites);
             user.SiteCodes = [.. sites];
             AccountSetup.Check(await users.UpdateAsync(user));
-            var current = await users.GetRolesAsync(user);
             AccountSetup.Check(await users.RemoveFromRolesAsync(user, current.Except(roles)));
             AccountSetup.Check(await users.AddToRolesAsync(user, roles.Except(current)));
+            if (changed)
+            {
+                // The provider changed their roles or sites: their sessions elsewhere end (this new one carries the new stamp).
+                await users.UpdateSecurityStampAsync(user);
+            }
+
             await signIn.SignInAsync(user, isPersistent: false, SingleSignOnOptions.Scheme);
             logger.LogInformation("{User} signed in through single sign-on as {Roles}", user.UserName, string.Join(", ", roles));
             return Results.Redirect(Roles.Home(roles));

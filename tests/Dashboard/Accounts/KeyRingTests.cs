@@ -42,7 +42,9 @@ public sealed class SessionTests(PostgresFixture postgres)
     [Theory]
     [InlineData("password")]
     [InlineData("everywhere")]
-    public async Task OtherSessions_End_WhenThePasswordChangesOrThePersonSignsOutEverywhere(string how)
+    [InlineData("role")]
+    [InlineData("lock")]
+    public async Task OtherSessions_End_WhenThePasswordChangesOrThePersonSignsOutEverywhere_OrTheirRoleChanges_OrTheyAreLocked(string how)
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync(), settings: new Dictionary<string, string> { ["Reimage:Security:SessionRevalidation"] = "00:00:00" });
         await app.AddUserAsync("lead.amal", Reimage.Dashboard.Accounts.Roles.Lead, [], "amal-password-2026");
@@ -56,6 +58,30 @@ public sealed class SessionTests(PostgresFixture postgres)
             var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Reimage.Dashboard.Accounts.ReimageUser>>();
             var user = (await users.FindByNameAsync("lead.amal"))!;
             Assert.True((await users.ChangePasswordAsync(user, "amal-password-2026", "a-new-pass-phrase-2026")).Succeeded);
+        }
+        else if (how == "role")
+        {
+            await app.CookieAsync();
+            var lastAdmin = await app.SendJsonAsync("PUT", "/api/users/admin/access", """{"role":"Lead"}""", asUser: "admin");
+            var changed = await app.SendJsonAsync("PUT", "/api/users/lead.amal/access", """{"role":"Executive"}""", asUser: "admin");
+            Assert.Equal((400, 200), (lastAdmin.Status, changed.Status));
+            Assert.Contains("last admin", lastAdmin.Body, StringComparison.Ordinal);
+            Assert.Equal(401, (await AsAsync(app, tablet)).Status);
+            // Signed in again, with the new role: an executive does not plan waves.
+            Assert.Equal(403, (await AsAsync(app, await SignInAsync(app, "lead.amal", "amal-password-2026"))).Status);
+            return;
+        }
+        else if (how == "lock")
+        {
+            await app.CookieAsync();
+            var self = await app.SendJsonAsync("POST", "/api/users/admin/lock", "", asUser: "admin");
+            var locked = await app.SendJsonAsync("POST", "/api/users/lead.amal/lock", "", asUser: "admin");
+            Assert.Equal((409, 200), (self.Status, locked.Status));
+            Assert.Equal(401, (await AsAsync(app, tablet)).Status);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => SignInAsync(app, "lead.amal", "amal-password-2026"));
+            Assert.Equal(200, (await app.SendJsonAsync("POST", "/api/users/lead.amal/unlock", "", asUser: "admin")).Status);
+            Assert.Equal(200, (await AsAsync(app, await SignInAsync(app, "lead.amal", "amal-password-2026"))).Status);
+            return;
         }
         else
         {

@@ -62,6 +62,9 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
         Cell("GET", $"/tech/machines/{Machine}", A, L, T);
         Cell("GET", "/labels?site=DHA", A, L, T);
         Cell("PUT", $"/api/users/{T}/technician", A);
+        Cell("PUT", $"/api/users/{T}/access", A);
+        Cell("POST", "/api/users/no-such-person/lock", A);
+        Cell("POST", "/api/users/no-such-person/unlock", A);
         Cell("GET", "/handover", A, L);
         Cell("GET", "/api/handover", A, L, T);
         Cell("POST", "/api/handover", A, L);
