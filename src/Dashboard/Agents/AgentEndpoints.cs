@@ -165,9 +165,29 @@ public static class AgentEndpoints
             IssueAsync(registry, id, TokenPurpose.PhoneHome, user, null, ct));
         lead.MapGet("/agents", (AgentRegistry registry, IOptions<AgentOptions> options, CancellationToken ct) =>
             registry.ListAsync(options.Value.OfflineAfter, ct));
-        lead.MapPost("/agents/{id:guid}/revoke", async (Guid id, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
-            await registry.RevokeAsync(id, user.Identity?.Name ?? "unknown", ct) ? Results.Ok(new { agent = id, result = "revoked" })
-                : Results.NotFound(new { error = $"no active agent {id}" }));
+        // Destructive: the request names the agent it revokes (?confirm=<its name>), so a stale or mistyped id revokes nothing.
+        lead.MapPost("/agents/{id:guid}/revoke", async (Guid id, string? confirm, AgentRegistry registry, IOptions<AgentOptions> options, ClaimsPrincipal user, CancellationToken ct) =>
+        {
+            var agent = (await registry.ListAsync(options.Value.OfflineAfter, ct)).FirstOrDefault(a => a.Id == id && a.RevokedAt is null);
+            if (agent is null)
+            {
+                return Results.NotFound(new { error = $"no active agent {id}" });
+            }
+
+            if (confirm is null)
+            {
+                return Results.Problem(title: $"Revoking agent {agent.Name} ({agent.SiteCode}, {agent.InFlight} command(s) in flight) stops it for good: confirm with ?confirm={agent.Name}",
+                    statusCode: StatusCodes.Status428PreconditionRequired);
+            }
+
+            if (!string.Equals(confirm.Trim(), agent.Name, StringComparison.Ordinal))
+            {
+                return Results.Conflict(new { error = $"confirm names '{confirm.Trim()}', but agent {id} is '{agent.Name}': nothing was revoked" });
+            }
+
+            return await registry.RevokeAsync(id, user.Identity?.Name ?? "unknown", ct) ? Results.Ok(new { agent = id, result = "revoked" })
+                : Results.NotFound(new { error = $"no active agent {id}" });
+        });
         return app;
     }
 

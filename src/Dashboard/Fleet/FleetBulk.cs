@@ -20,11 +20,18 @@ public sealed class FleetBulk(FleetQuery query, LeadActions actions, WavePlanner
     /// <summary>The most machines one action takes, like <c>POST /api/machines/actions</c>.</summary>
     public const int Limit = 100_000;
 
-    public async Task<IReadOnlyList<BulkOutcome>> ApplyAsync(LeadAction action, FleetSelection selection, string? reason, Actor lead, CancellationToken ct)
+    /// <summary>
+    /// Applies <paramref name="action"/> to the selection, if it still holds the <paramref name="confirmed"/> machines the
+    /// lead was shown and agreed to; null (nothing done) when the selection has grown or shrunk since: ask again.
+    /// </summary>
+    public async Task<IReadOnlyList<BulkOutcome>?> ApplyAsync(LeadAction action, FleetSelection selection, string? reason, Actor lead, int confirmed, CancellationToken ct)
     {
         var ids = await IdsAsync(selection, ct);
-        return await NamedAsync(await actions.ApplyAsync(action, ids, reason, lead, ct), ct);
+        return ids.Length != confirmed ? null : await NamedAsync(await actions.ApplyAsync(action, ids, reason, lead, ct), ct);
     }
+
+    /// <summary>How many machines an action on the selection would take (what the lead confirms).</summary>
+    public async Task<int> CountAsync(FleetSelection selection, CancellationToken ct) => (await IdsAsync(selection, ct)).Length;
 
     /// <summary>
     /// Adds the machines to <paramref name="waveId"/>: not-yet-planned machines are planned into it, machines that have

@@ -84,7 +84,10 @@ public sealed class AgentApiTests(PostgresFixture postgres)
         var beat = await app.SendJsonAsync("POST", "/agent/v1/heartbeat", """{"inFlight":7,"version":"1.0"}""", bearer: fresh);
         var agentId = JsonDocument.Parse((await app.SendJsonAsync("GET", "/api/agents", "")).Body).RootElement[0].GetProperty("id").GetGuid();
         var list = JsonDocument.Parse((await app.SendJsonAsync("GET", "/api/agents", "")).Body).RootElement[0];
-        var revoked = await app.SendJsonAsync("POST", $"/api/agents/{agentId}/revoke", "");
+        var unconfirmed = await app.SendJsonAsync("POST", $"/api/agents/{agentId}/revoke", "");
+        var wrongName = await app.SendJsonAsync("POST", $"/api/agents/{agentId}/revoke?confirm=another-agent", "");
+        var stillWorks = await app.SendJsonAsync("POST", "/agent/v1/heartbeat", """{"inFlight":7,"version":"1.0"}""", bearer: fresh);
+        var revoked = await app.SendJsonAsync("POST", $"/api/agents/{agentId}/revoke?confirm={list.GetProperty("name").GetString()}", "");
         var after = await app.SendJsonAsync("POST", "/agent/v1/heartbeat", """{"inFlight":0}""", bearer: fresh);
 
         Assert.Contains("\"recorded\":2", first.Body, StringComparison.Ordinal);
@@ -92,6 +95,8 @@ public sealed class AgentApiTests(PostgresFixture postgres)
         Assert.Equal((200, 401, 200), (rotated.Status, old.Status, beat.Status));
         Assert.True(list.GetProperty("online").GetBoolean());
         Assert.Equal(7, list.GetProperty("inFlight").GetInt32());
+        Assert.Equal((428, 409, 200), (unconfirmed.Status, wrongName.Status, stillWorks.Status));
+        Assert.Contains("confirm with ?confirm=once-1", unconfirmed.Body, StringComparison.Ordinal);
         Assert.Equal((200, 401), (revoked.Status, after.Status));
     }
 
