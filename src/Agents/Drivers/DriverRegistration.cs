@@ -107,7 +107,17 @@ public static class DriverRegistration
             bytes = OperatingSystem.IsWindows() ? Unprotect(bytes) : throw new PlatformNotSupportedException($"{path} is DPAPI-protected; only a Windows agent can read it.");
         }
 
-        return System.Text.Encoding.UTF8.GetString(bytes).Trim();
+        return SecretText(bytes);
+    }
+
+    /// <summary>
+    /// A secret file as written: every byte kept (a password may begin or end with a space), but for the one line ending
+    /// that <c>echo</c> or an editor adds.
+    /// </summary>
+    public static string SecretText(byte[] bytes)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        return text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('\n') ? text[..^1] : text;
     }
 
     [SupportedOSPlatform("windows")]

@@ -32,12 +32,14 @@ public sealed class RedfishDriver(HttpClient http, RedfishOptions options, ILogg
         try
         {
             await session.LogInAsync(ct);
-            var (path, system, etag) = await FindSystemAsync(session, command.Hostname, ct);
-            var id = RedfishSession.Text(system["Id"]) ?? path.TrimEnd('/').Split('/')[^1];
-            await SetPxeOnceAsync(session, path, system, etag, ct);
-            var resets = await ResetAsync(session, path, system, ct);
-            logger.LogInformation("{Hostname}: {System} on BMC {Bmc} boots PXE once, reset with {Resets}", command.Hostname, id, bmc.Authority, resets);
-            return new CommandResult(command.Id, true, $"{session.Label}: {id} set to PXE boot once, reset with {resets}");
+            var target = await FindSystemAsync(session, command, SystemPathOf(command.BmcAddress), ct);
+            var id = RedfishSession.Text(target.System["Id"]) ?? target.Path.TrimEnd('/').Split('/')[^1];
+            var boot = await SetPxeOnceAsync(session, target.Path, target.System, target.ETag, ct);
+            var started = _time.GetUtcNow();
+            var resets = await ResetAsync(session, target.Path, target.System, ct);
+            var on = await WaitForPowerOnAsync(session, target.Path, started, ct);
+            logger.LogInformation("{Hostname}: {System} on BMC {Bmc} ({Identity}) {Boot}, reset with {Resets}, {On}", command.Hostname, id, bmc.Authority, target.Identity, boot, resets, on);
+            return new CommandResult(command.Id, true, $"{session.Label}: {id} ({target.Identity}) {boot}, reset with {resets}, {on}");
         }
         catch (RedfishException e)
         {
@@ -51,22 +53,6 @@ public sealed class RedfishDriver(HttpClient http, RedfishOptions options, ILogg
         finally
         {
             await LogOutAsync(session, command.MachineId);
-        }
-    }
-
-    /// <summary>The first system's PowerState ("On", "Off", …), or null when the BMC does not report one. Throws <see cref="RedfishException"/>.</summary>
-    public async Task<string?> GetPowerStateAsync(Uri bmc, CancellationToken ct)
-    {
-        var session = new RedfishSession(http, new Uri(bmc.GetLeftPart(UriPartial.Authority) + "/"), options);
-        try
-        {
-            await session.LogInAsync(ct);
-            var (_, system, _) = await FindSystemAsync(session, hostname: null, ct);
-            return RedfishSession.Text(system["PowerState"]);
-        }
-        finally
-        {
-            await LogOutAsync(session, machineId: null);
         }
     }
 
@@ -89,12 +75,54 @@ public sealed class RedfishDriver(HttpClient http, RedfishOptions options, ILogg
         return true;
     }
 
-    /// <summary>
-    /// The system this command is about. A BMC usually manages one; a multi-node chassis lists several, and then the one
-    /// whose HostName or Name matches the command's hostname wins, else the first.
-    /// </summary>
-    private static async Task<(string Path, JsonObject System, string? ETag)> FindSystemAsync(RedfishSession session, string? hostname, CancellationToken ct)
+    /// <summary>The system path a BMC address names (<c>https://bmc/redfish/v1/Systems/2</c>), or null when it names only the BMC.</summary>
+    public static string? SystemPathOf(string? address)
     {
+        if (!TryParseBmcAddress(address, out _))
+        {
+            return null;
+        }
+
+        var text = address!.Contains("://", StringComparison.Ordinal) ? address.Trim() : "https://" + address.Trim();
+        var path = new Uri(text).AbsolutePath;
+        return path.Contains("/Systems/", StringComparison.OrdinalIgnoreCase) && path.TrimEnd('/').Split('/')[^1] is { Length: > 0 } last
+            && !last.Equals("Systems", StringComparison.OrdinalIgnoreCase) ? path : null;
+    }
+
+    private sealed record Target(string Path, JsonObject System, string? ETag, string Identity);
+
+    /// <summary>
+    /// The system this command is about, never a guess: the one the BMC address names (checked against the machine's
+    /// serial when both are known), else the single system whose serial number, then one of whose network interfaces'
+    /// MAC address, then (last, exactly) whose host name is the machine's. None or several: nothing is changed and the
+    /// command fails saying what the BMC lists. A chassis manager or blade enclosure lists many systems behind one
+    /// address; taking the first would power-cycle a running server.
+    /// </summary>
+    private static async Task<Target> FindSystemAsync(RedfishSession session, LeasedCommand command, string? namedPath, CancellationToken ct)
+    {
+        var serial = string.IsNullOrWhiteSpace(command.SerialNumber) ? null : command.SerialNumber.Trim();
+        if (namedPath is not null)
+        {
+            JsonObject named;
+            string? namedETag;
+            try
+            {
+                (named, namedETag) = await session.GetAsync(namedPath, ct);
+            }
+            catch (RedfishException e)
+            {
+                throw new RedfishException($"{session.Label}: the BMC address names system {namedPath}, which cannot be read ({e.Message}); nothing was changed");
+            }
+
+            var reported = RedfishSession.Text(named["SerialNumber"])?.Trim();
+            if (serial is not null && reported is { Length: > 0 } && !reported.Equals(serial, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new RedfishException($"{session.Label}: the BMC address names system {namedPath}, whose serial {reported} is not this machine's ({serial}); nothing was changed");
+            }
+
+            return new Target(namedPath, named, namedETag, serial is not null && reported is { Length: > 0 } ? $"named by the BMC address, serial {reported} matched" : "named by the BMC address");
+        }
+
         var collection = RedfishSession.Link(session.Root["Systems"]) ?? throw new RedfishException($"{session.Label}: the service root has no Systems collection");
         var (systems, _) = await session.GetAsync(collection, ct);
         var members = (systems["Members"] as JsonArray ?? []).Select(RedfishSession.Link).OfType<string>().ToList();
@@ -103,31 +131,93 @@ public sealed class RedfishDriver(HttpClient http, RedfishOptions options, ILogg
             throw new RedfishException($"{session.Label}: the Systems collection is empty");
         }
 
-        var (first, firstETag) = await session.GetAsync(members[0], ct);
-        if (hostname is null || members.Count == 1 || IsHost(first, hostname))
-        {
-            return (members[0], first, firstETag);
-        }
-
-        foreach (var member in members.Skip(1))
+        var read = new List<(string Path, JsonObject System, string? ETag)>();
+        foreach (var member in members)
         {
             var (system, etag) = await session.GetAsync(member, ct);
-            if (IsHost(system, hostname))
+            read.Add((member, system, etag));
+        }
+
+        string Listed() => $"BMC lists {read.Count} system(s) ({string.Join(", ", read.Select(r => RedfishSession.Text(r.System["Id"]) ?? r.Path))})";
+        Target One(List<(string Path, JsonObject System, string? ETag)> found, string by) => found.Count == 1
+            ? new Target(found[0].Path, found[0].System, found[0].ETag, by)
+            : throw new RedfishException($"{session.Label}: {Listed()}; {found.Count} match {by}: refusing to guess, nothing was changed");
+
+        if (serial is not null)
+        {
+            var bySerial = read.Where(r => string.Equals(RedfishSession.Text(r.System["SerialNumber"])?.Trim(), serial, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (bySerial.Count > 0)
             {
-                return (member, system, etag);
+                return One(bySerial, $"serial {serial}");
             }
         }
 
-        return (members[0], first, firstETag);
+        var macs = command.MacAddresses.Select(NormalMac).Where(m => m.Length == 12).ToHashSet(StringComparer.Ordinal);
+        if (macs.Count > 0)
+        {
+            var byMac = new List<(string Path, JsonObject System, string? ETag)>();
+            foreach (var candidate in read)
+            {
+                if ((await MacsAsync(session, candidate.System, ct)).Overlaps(macs))
+                {
+                    byMac.Add(candidate);
+                }
+            }
+
+            if (byMac.Count > 0)
+            {
+                return One(byMac, $"MAC {string.Join("/", command.MacAddresses)}");
+            }
+        }
+
+        var byName = read.Where(r => IsHost(r.System, command.Hostname)).ToList();
+        if (byName.Count > 0)
+        {
+            return One(byName, $"host name {command.Hostname}");
+        }
+
+        throw new RedfishException($"{session.Label}: {Listed()}, none matches serial {serial ?? "(none known)"}, MAC {(macs.Count == 0 ? "(none known)" : string.Join("/", command.MacAddresses))} "
+            + $"or host name {command.Hostname}: nothing was changed (put the system in the BMC address: https://bmc/redfish/v1/Systems/<id>)");
     }
 
-    /// <summary>HostName or Name equals the hostname, comparing short names when one side is fully qualified.</summary>
-    private static bool IsHost(JsonObject system, string hostname) =>
-        new[] { RedfishSession.Text(system["HostName"]), RedfishSession.Text(system["Name"]) }.Any(reported => reported is { Length: > 0 }
-            && (string.Equals(reported, hostname, StringComparison.OrdinalIgnoreCase)
-                || string.Equals(reported.Split('.')[0], hostname.Split('.')[0], StringComparison.OrdinalIgnoreCase)));
+    /// <summary>The MAC addresses of a system's network interfaces (MACAddress and PermanentMACAddress), normalised.</summary>
+    private static async Task<HashSet<string>> MacsAsync(RedfishSession session, JsonObject system, CancellationToken ct)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (RedfishSession.Link(system["EthernetInterfaces"]) is not { } link)
+        {
+            return found;
+        }
 
-    private static async Task SetPxeOnceAsync(RedfishSession session, string path, JsonObject system, string? etag, CancellationToken ct)
+        var (interfaces, _) = await session.GetAsync(link, ct);
+        foreach (var member in (interfaces["Members"] as JsonArray ?? []).Select(RedfishSession.Link).OfType<string>())
+        {
+            var (nic, _) = await session.GetAsync(member, ct);
+            foreach (var field in new[] { "MACAddress", "PermanentMACAddress" })
+            {
+                if (RedfishSession.Text(nic[field]) is { } mac && NormalMac(mac) is { Length: 12 } normal)
+                {
+                    found.Add(normal);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static string NormalMac(string mac) => new([.. mac.Where(char.IsAsciiHexDigit).Select(char.ToUpperInvariant)]);
+
+    /// <summary>The system reports a HostName equal to the machine's (comparing short names when one side is fully qualified).</summary>
+    private static bool IsHost(JsonObject system, string hostname) =>
+        RedfishSession.Text(system["HostName"]) is { Length: > 0 } reported
+        && (string.Equals(reported, hostname, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(reported.Split('.')[0], hostname.Split('.')[0], StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Sets "boot PXE once", then reads it back: a BMC that answers 204 and keeps the override Continuous (several do)
+    /// would make the machine network-boot on every restart. What the BMC really holds is what the result says.
+    /// </summary>
+    private async Task<string> SetPxeOnceAsync(RedfishSession session, string path, JsonObject system, string? etag, CancellationToken ct)
     {
         var allowed = system["Boot"]?["BootSourceOverrideTarget@Redfish.AllowableValues"] as JsonArray;
         if (system["Boot"] is null || (allowed is not null && !allowed.Any(v => RedfishSession.Text(v) == "Pxe")))
@@ -137,6 +227,27 @@ public sealed class RedfishDriver(HttpClient http, RedfishOptions options, ILogg
 
         var body = new JsonObject { ["Boot"] = new JsonObject { ["BootSourceOverrideEnabled"] = "Once", ["BootSourceOverrideTarget"] = "Pxe" } };
         await session.SendAsync(HttpMethod.Patch, path, body, etag, "setting the Pxe boot override", ct);
+
+        var (after, _) = await session.GetAsync(path, ct);
+        var target = RedfishSession.Text(after["Boot"]?["BootSourceOverrideTarget"]);
+        var enabled = RedfishSession.Text(after["Boot"]?["BootSourceOverrideEnabled"]);
+        if (target is not null && target != "Pxe")
+        {
+            throw new RedfishException($"{session.Label}: the BMC accepted the Pxe boot override but reports target {target}: not reset");
+        }
+
+        if (enabled is null || enabled == "Once")
+        {
+            return enabled is null ? "set to PXE boot once (the BMC does not report the override back)" : "set to PXE boot once (read back)";
+        }
+
+        if (!string.Equals(options.WhenOnceIgnored, "Accept", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new RedfishException($"{session.Label}: the BMC ignored \"Once\" and keeps the Pxe override {enabled}: not reset (the machine would network-boot on every restart; "
+                + "Agent:Redfish:WhenOnceIgnored=Accept boots it anyway)");
+        }
+
+        return $"set to PXE boot {enabled}: the BMC ignored \"Once\", the override must be cleared after imaging";
     }
 
     /// <summary>
@@ -211,6 +322,32 @@ public sealed class RedfishDriver(HttpClient http, RedfishOptions options, ILogg
             if (_time.GetUtcNow() >= deadline)
             {
                 throw new RedfishException($"{session.Label}: timed out after {options.PowerOffTimeout.TotalSeconds:0} s waiting for PowerState Off after ForceOff (still {state ?? "unknown"})");
+            }
+
+            await Task.Delay(options.PowerPollInterval, _time, ct);
+        }
+    }
+
+    /// <summary>
+    /// After the reset: reads PowerState until the system reports On (a BMC answers the reset with 204 and the power
+    /// changes seconds later, or never). The observed time goes into the result; still Off after the timeout fails.
+    /// </summary>
+    private async Task<string> WaitForPowerOnAsync(RedfishSession session, string path, DateTimeOffset since, CancellationToken ct)
+    {
+        var deadline = since + options.PowerOnTimeout;
+        while (true)
+        {
+            var (system, _) = await session.GetAsync(path, ct);
+            var state = RedfishSession.Text(system["PowerState"]);
+            if (state == "On" || state is null)
+            {
+                var seconds = (_time.GetUtcNow() - since).TotalSeconds;
+                return state is null ? "power state not reported" : $"On after {seconds:0} s";
+            }
+
+            if (_time.GetUtcNow() >= deadline)
+            {
+                throw new RedfishException($"{session.Label}: reset sent, but the system still reports PowerState {state} after {options.PowerOnTimeout.TotalSeconds:0} s");
             }
 
             await Task.Delay(options.PowerPollInterval, _time, ct);

@@ -34,6 +34,16 @@ public sealed class RedfishOptions
 
     public TimeSpan PowerPollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a system may take to report <c>On</c> after the reset before the boot counts as failed.</summary>
+    public TimeSpan PowerOnTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// What to do when the BMC accepts "boot PXE once" but keeps the override <c>Continuous</c> (several do):
+    /// <c>Fail</c> (the default: nothing is reset, the step fails saying so) or <c>Accept</c> (boot it anyway; the machine
+    /// then network-boots on every restart until someone clears the override, and the result says so).
+    /// </summary>
+    public string WhenOnceIgnored { get; init; } = "Fail";
+
     /// <summary>
     /// Bounds the session DELETE, which runs even when the command was cancelled: BMCs allow only a handful of
     /// sessions, and thousands of leaked ones would lock the fleet out until they expire.

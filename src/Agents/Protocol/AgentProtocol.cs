@@ -9,7 +9,7 @@ namespace Reimage.Agents.Protocol;
 /// </summary>
 public sealed record LeasedCommand(
     Guid Id, Guid MachineId, string Kind, string Step, int Attempt,
-    string Hostname, IReadOnlyList<string> MacAddresses, string? IpAddress, string? BmcAddress);
+    string Hostname, IReadOnlyList<string> MacAddresses, string? IpAddress, string? BmcAddress, string? SerialNumber = null);
 
 /// <summary>The agent's answer to one command. Reported at least once; the server records it once.</summary>
 /// <remarks>

@@ -32,7 +32,7 @@ public sealed class AgentCommandQueue(NpgsqlDataSource db, TimeProvider clock)
             FROM next, reimage.machines m
             WHERE c.id = next.id AND m.id = c.machine_id
             RETURNING c.id, c.machine_id, c.kind, c.step, c.attempt, m.hostname,
-                ARRAY(SELECT x FROM unnest(m.mac_addresses) x WHERE NOT x = ANY(m.shared_mac_addresses)), m.ip_address, m.bmc_address
+                ARRAY(SELECT x FROM unnest(m.mac_addresses) x WHERE NOT x = ANY(m.shared_mac_addresses)), m.ip_address, m.bmc_address, m.serial_number
             """);
         command.Parameters.AddWithValue("site", siteId);
         command.Parameters.AddWithValue("now", now);
@@ -46,7 +46,7 @@ public sealed class AgentCommandQueue(NpgsqlDataSource db, TimeProvider clock)
             leased.Add(new LeasedCommand(
                 reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
                 reader.GetString(5), reader.GetFieldValue<string[]>(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8)));
+                reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9)));
         }
 
         return leased;

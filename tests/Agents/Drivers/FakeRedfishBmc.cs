@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Reimage.Agents.Tests.Drivers;
 
 /// <summary>One computer system behind the fake BMC; <see cref="Path"/> is its <c>@odata.id</c>.</summary>
-public sealed record FakeSystem(string Path, string Id, string HostName, string PowerState = "On");
+public sealed record FakeSystem(string Path, string Id, string HostName, string PowerState = "On", string? SerialNumber = null, IReadOnlyList<string>? Macs = null);
 
 /// <summary>How a vendor's Redfish service is laid out and what it allows: the driver must cope with all of them.</summary>
 public sealed record BmcFlavour
@@ -44,6 +44,15 @@ public sealed record BmcFlavour
     public int GetsUntilOff { get; init; }
 
     public HttpStatusCode? FailResetsWith { get; init; }
+
+    /// <summary>Answers a PATCH of "Once" with 204 and keeps the override Continuous (seen on real BMCs).</summary>
+    public bool IgnoresOnce { get; init; }
+
+    /// <summary>How many GETs after an On or a restart still report "Off": the power lands seconds after the 204.</summary>
+    public int GetsUntilOn { get; init; }
+
+    /// <summary>The power never comes on after a reset (a dead PSU, a BMC that acknowledges and does nothing).</summary>
+    public bool NeverPowersOn { get; init; }
 }
 
 public sealed record RecordedRequest(string Method, string Path, string? AuthToken, string? Authorization, string? IfMatch, string Body);
@@ -179,6 +188,21 @@ public sealed class FakeRedfishBmc(BmcFlavour flavour) : IAsyncDisposable
             if (method == "POST" && path == key + "/Actions/ComputerSystem.Reset")
             {
                 return system.Reset(flavour, body);
+            }
+
+            if (method == "GET" && path == key + "/EthernetInterfaces" && system.Definition.Macs is { } macs)
+            {
+                return (200, new JsonObject
+                {
+                    ["@odata.id"] = key + "/EthernetInterfaces",
+                    ["Members"] = new JsonArray([.. macs.Select((_, i) => (JsonNode)Link($"{key}/EthernetInterfaces/NIC.{i + 1}"))]),
+                }, null);
+            }
+
+            if (method == "GET" && path.StartsWith(key + "/EthernetInterfaces/NIC.", StringComparison.Ordinal) && system.Definition.Macs is { } nics
+                && int.TryParse(path[(key.Length + "/EthernetInterfaces/NIC.".Length)..], out var nic) && nic >= 1 && nic <= nics.Count)
+            {
+                return (200, new JsonObject { ["@odata.id"] = path, ["Id"] = $"NIC.{nic}", ["MACAddress"] = nics[nic - 1] }, null);
             }
 
             if (method == "GET" && path == key + "/ResetActionInfo")

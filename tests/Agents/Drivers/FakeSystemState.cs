@@ -8,6 +8,7 @@ internal sealed class SystemState(FakeSystem definition)
 {
     private int _generation = 1;
     private int _getsUntilOff;
+    private int _getsUntilOn;
 
     public FakeSystem Definition { get; } = definition;
     public string Power { get; private set; } = definition.PowerState;
@@ -22,6 +23,11 @@ internal sealed class SystemState(FakeSystem definition)
         if (Power == "PoweringOff" && _getsUntilOff-- <= 0)
         {
             Power = "Off";
+        }
+
+        if (Power == "PoweringOn" && !flavour.NeverPowersOn && _getsUntilOn-- <= 0)
+        {
+            Power = "On";
         }
 
         var reset = new JsonObject { ["target"] = Definition.Path.TrimEnd('/') + "/Actions/ComputerSystem.Reset" + (Definition.Path.EndsWith('/') ? "/" : "") };
@@ -42,7 +48,7 @@ internal sealed class SystemState(FakeSystem definition)
             ["Name"] = "System",
             ["HostName"] = Definition.HostName,
             // A slow shutdown still reads "On" (DSP0268 has no PoweringOff for a forced off); only the fake knows better.
-            ["PowerState"] = Power == "PoweringOff" ? "On" : Power,
+            ["PowerState"] = Power switch { "PoweringOff" => "On", "PoweringOn" => "Off", _ => Power },
             ["Boot"] = new JsonObject
             {
                 ["BootSourceOverrideEnabled"] = BootEnabled,
@@ -51,6 +57,15 @@ internal sealed class SystemState(FakeSystem definition)
             },
             ["Actions"] = new JsonObject { ["#ComputerSystem.Reset"] = reset },
         };
+        if (Definition.SerialNumber is not null)
+        {
+            system["SerialNumber"] = Definition.SerialNumber;
+        }
+
+        if (Definition.Macs is not null)
+        {
+            system["EthernetInterfaces"] = new JsonObject { ["@odata.id"] = Definition.Path.TrimEnd('/') + "/EthernetInterfaces" };
+        }
         if (flavour.UsesETags)
         {
             system["@odata.etag"] = ETag;
@@ -79,7 +94,7 @@ internal sealed class SystemState(FakeSystem definition)
             return (400, Problem("Base.1.8.PropertyValueNotInList", $"The value {target} for BootSourceOverrideTarget is not in the list of acceptable values."), null);
         }
 
-        (BootEnabled, BootTarget) = (enabled, target);
+        (BootEnabled, BootTarget) = (flavour.IgnoresOnce && enabled == "Once" ? "Continuous" : enabled, target);
         _generation++;
         return (204, null, null);
     }
@@ -99,10 +114,11 @@ internal sealed class SystemState(FakeSystem definition)
         }
 
         Resets.Add(type);
-        (Power, _getsUntilOff) = type switch
+        (Power, _getsUntilOff, _getsUntilOn) = type switch
         {
-            "ForceOff" => ("PoweringOff", flavour.GetsUntilOff),
-            _ => ("On", 0),
+            "ForceOff" => ("PoweringOff", flavour.GetsUntilOff, 0),
+            _ when flavour.GetsUntilOn > 0 || flavour.NeverPowersOn => ("PoweringOn", 0, flavour.GetsUntilOn),
+            _ => ("On", 0, 0),
         };
         _generation++;
         return (204, null, null);
