@@ -50,6 +50,9 @@ param(
     [string]$MaxWaitSeconds = '90',
     # Leave the timestamp out (the server then uses its arrival time): for machines whose clock is known to be wrong.
     [switch]$NoTimestamp,
+    # The event's own id (1-64 of A-Z a-z 0-9 . _ : -). Default: a new one, reused on this script's retries and, inside a
+    # task sequence, for the same event of the same run (a failure step that runs twice reports one failure).
+    [string]$EventId,
     # Used by Send-ReimageAttestation.ps1: a hashtable with osBuild, imageId, imageVersion, imageSha256, hostname,
     # domain, securityAgent. Sent with first-boot only.
     $Attestation
@@ -249,6 +252,18 @@ function Send-ReimageEvent {
     }
     $text = @($Detail, $note) | Where-Object { $_ }
     if ($text) { $body['detail'] = Limit ($text -join '; ') 500 }
+
+    # One id per event, the same on every retry: the server records it once and answers a replay with its first answer.
+    if ($EventId -and $EventId -match '^[A-Za-z0-9._:-]{1,64}$') { $id = $EventId }
+    else {
+        if ($EventId) { Write-Log "-EventId '$EventId' is not 1-64 of A-Z a-z 0-9 . _ : -: a new one is used" }
+        $remembered = if ($eventName -ne 'progress') { Get-Setting $tsEnv "ReimageEventId_$($eventName.Replace('-', ''))" } else { $null }
+        $id = if ($remembered -and $remembered -match '^[A-Za-z0-9._:-]{1,64}$') { $remembered } else { [Guid]::NewGuid().ToString('N') }
+        if ($tsEnv -and $eventName -ne 'progress' -and -not $remembered) {
+            try { $tsEnv.Value("ReimageEventId_$($eventName.Replace('-', ''))") = $id } catch { }
+        }
+    }
+    $body['eventId'] = $id
 
     $timeoutMs = 10000; $attempts = 4; $waitBudget = 90
     $parsed = 0

@@ -85,6 +85,10 @@
     timestamp=""
     [ "${REIMAGE_NO_TIMESTAMP:-0}" = 1 ] || timestamp=$(date -u '+%Y-%m-%dT%H:%M:%SZ')
 
+    # One id for this event, the same on every retry below: the server records it once.
+    event_id=$(cat /proc/sys/kernel/random/uuid 2>/dev/null | tr -d '-')
+    [ -n "$event_id" ] || event_id="fog-$(date -u +%s)-$$"
+
     body_file=/tmp/reimage-answer.$$
     head_file=/tmp/reimage-headers.$$
     trap 'rm -f "$body_file" "$head_file" "$body_file.err"' EXIT
@@ -98,7 +102,7 @@
     while :; do
         attempt=$((attempt + 1))
         current=$1
-        json="{\"event\":\"$event\""
+        json="{\"event\":\"$event\",\"eventId\":\"$event_id\""
         [ -n "$serial" ] && json="$json,\"serial\":\"$serial\""
         [ -n "$current" ] && json="$json,\"mac\":\"$current\""
         [ -n "$timestamp" ] && json="$json,\"timestamp\":\"$timestamp\""

@@ -8,7 +8,12 @@ namespace Reimage.Orchestrator.Imaging;
 public sealed record Attestation(string? OsBuild, string? ImageId, string? ImageVersion, string? ImageSha256, string? Hostname, string? Domain, string? SecurityAgent);
 
 /// <summary>One event from an imaging task sequence (MDT, Configuration Manager, WinPE, FOG).</summary>
-public sealed record PhoneHomeEvent(string? Serial, string? Mac, string? Event, int? Percent, DateTimeOffset? Timestamp, string? Detail, Attestation? Attestation);
+/// <remarks>
+/// <see cref="EventId"/> names the event itself: the scripts make one per event and send it again on their own retries
+/// (and a task sequence's failure step run twice reuses it), so that the server records each event once.
+/// </remarks>
+public sealed record PhoneHomeEvent(string? Serial, string? Mac, string? Event, int? Percent, DateTimeOffset? Timestamp, string? Detail, Attestation? Attestation,
+    string? EventId = null);
 
 public enum PhoneHomeOutcome
 {
@@ -21,8 +26,12 @@ public enum PhoneHomeOutcome
 /// Takes phone-home events for one site. The machine is found by serial or MAC among that site's machines only (a
 /// token of one site cannot touch another's). An event moves the machine's imaging report forward only: a replay, an
 /// event older than the current imaging attempt, or one that arrives after a later phase is acknowledged and ignored.
-/// First boot completes the imaging step, failure fails it, both through the step's agent command so the workflow
-/// pump applies them like any agent result (retries, timeouts and the audit chain included).
+/// First boot completes the imaging step, failure fails it (or the boot step, when it arrives before imaging started),
+/// both through the step's agent command so the workflow pump applies them like any agent result (retries, timeouts and
+/// the audit chain included). An event with an id is recorded once per site: a replay (the script's own retry after a
+/// lost answer, the failure step run twice) gets the first answer and changes nothing. A <c>failed</c> without an id
+/// must not be older than the current attempt at all (no clock allowance): a late copy of the last attempt's failure
+/// must not fail the next one.
 /// </summary>
 public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, TimeProvider clock)
 {
@@ -50,6 +59,11 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
         if (ParsePhase(e.Event) is null)
         {
             errors["event"] = ["one of: started, progress, applied, first-boot, failed"];
+        }
+
+        if (e.EventId is not null && !EventIdPattern().IsMatch(e.EventId))
+        {
+            errors["eventId"] = ["1 to 64 letters, digits or . _ : - (one per event, the same on every retry of it)"];
         }
 
         if (e.Percent is < 0 or > 100)
@@ -96,10 +110,60 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
 
     public async Task<(PhoneHomeOutcome Outcome, string Message)> ReportAsync(Guid siteId, PhoneHomeEvent e, CancellationToken ct)
     {
-        var phase = ParsePhase(e.Event) ?? throw new ArgumentException("validate the event first", nameof(e));
-        var percent = phase switch { ImagingPhase.Applied or ImagingPhase.FirstBoot => 100, _ => e.Percent ?? 0 };
+        var eventId = e.EventId?.Trim();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (eventId is not null && await ReceiptAsync(connection, transaction, siteId, eventId, ct) is { } first)
+        {
+            return first;
+        }
+
+        var (outcome, message, completes) = await ApplyAsync(connection, transaction, siteId, e, ct);
+        if (eventId is not null)
+        {
+            // Under the machine's lock now: a twin sent at the same moment either committed first (its answer stands) or waits for us.
+            await using var record = new NpgsqlCommand(
+                """
+                INSERT INTO reimage.phone_home_receipts (site_id, event_id, outcome, message, received_at) VALUES (@site, @id, @outcome, @message, @now)
+                ON CONFLICT (site_id, event_id) DO NOTHING
+                """, connection, transaction);
+            record.Parameters.AddWithValue("site", siteId);
+            record.Parameters.AddWithValue("id", eventId);
+            record.Parameters.AddWithValue("outcome", outcome.ToString());
+            record.Parameters.AddWithValue("message", message);
+            record.Parameters.AddWithValue("now", clock.GetUtcNow());
+            if (await record.ExecuteNonQueryAsync(ct) == 0)
+            {
+                await transaction.RollbackAsync(ct);
+                await using var again = await db.OpenConnectionAsync(ct);
+                return await ReceiptAsync(again, null, siteId, eventId, ct) ?? (outcome, message);
+            }
+        }
+
+        await transaction.CommitAsync(ct);
+        if (completes)
+        {
+            kick.Kick();
+        }
+
+        return (outcome, message);
+    }
+
+    /// <summary>The answer an event id already got at this site, as it was given.</summary>
+    private static async Task<(PhoneHomeOutcome, string)?> ReceiptAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid siteId, string eventId, CancellationToken ct)
+    {
+        await using var select = new NpgsqlCommand("SELECT outcome, message FROM reimage.phone_home_receipts WHERE site_id = @site AND event_id = @id", connection, transaction);
+        select.Parameters.AddWithValue("site", siteId);
+        select.Parameters.AddWithValue("id", eventId);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (Enum.Parse<PhoneHomeOutcome>(reader.GetString(0)), reader.GetString(1)) : null;
+    }
+
+    private async Task<(PhoneHomeOutcome Outcome, string Message, bool Completes)> ApplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid siteId, PhoneHomeEvent e, CancellationToken ct)
+    {
+        var phase = ParsePhase(e.Event) ?? throw new ArgumentException("validate the event first", nameof(e));
+        var percent = phase switch { ImagingPhase.Applied or ImagingPhase.FirstBoot => 100, _ => e.Percent ?? 0 };
 
         Guid machineId;
         string hostname, state;
@@ -123,7 +187,7 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             await using var reader = await find.ExecuteReaderAsync(ct);
             if (!await reader.ReadAsync(ct))
             {
-                return (PhoneHomeOutcome.UnknownMachine, "no machine with that serial or MAC at this token's site");
+                return (PhoneHomeOutcome.UnknownMachine, "no machine with that serial or MAC at this token's site", false);
             }
 
             (machineId, hostname, state, step, attempt) = (reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4));
@@ -131,14 +195,16 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
         }
 
         var booting = step is nameof(Step.NetworkBoot) or nameof(Step.BmcBoot) or nameof(Step.ManualBoot);
-        if (state != nameof(RecoveryState.InProgress) || stepStarted is null || !(step == nameof(Step.Imaging) || (booting && phase < ImagingPhase.Applied)))
+        if (state != nameof(RecoveryState.InProgress) || stepStarted is null
+            || !(step == nameof(Step.Imaging) || (booting && (phase < ImagingPhase.Applied || phase == ImagingPhase.Failed))))
         {
-            return (PhoneHomeOutcome.Ignored, $"ignored: {hostname} is {state}{(step is null ? "" : $" at {step}")}, not imaging");
+            return (PhoneHomeOutcome.Ignored, $"ignored: {hostname} is {state}{(step is null ? "" : $" at {step}")}, not imaging", false);
         }
 
-        if (e.Timestamp is { } at && at < stepStarted - ClockSkew)
+        var allowance = phase == ImagingPhase.Failed && e.EventId is null ? TimeSpan.Zero : ClockSkew;
+        if (e.Timestamp is { } at && at < stepStarted - allowance)
         {
-            return (PhoneHomeOutcome.Ignored, "ignored: the event is older than the machine's current imaging attempt (a replay)");
+            return (PhoneHomeOutcome.Ignored, "ignored: the event is older than the machine's current imaging attempt (a replay)", false);
         }
 
         // Upsert only forwards: a new attempt (a later step start) replaces the report; within an attempt the phase and progress may only grow.
@@ -179,22 +245,24 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             upsert.Parameters.AddWithValue("agent", (object?)a?.SecurityAgent ?? DBNull.Value);
             if (await upsert.ExecuteNonQueryAsync(ct) == 0)
             {
-                return (PhoneHomeOutcome.Ignored, $"ignored: {hostname} already reported this or a later phase (a replay or out of order)");
+                return (PhoneHomeOutcome.Ignored, $"ignored: {hostname} already reported this or a later phase (a replay or out of order)", false);
             }
         }
 
-        var completes = step == nameof(Step.Imaging) && phase is ImagingPhase.FirstBoot or ImagingPhase.Failed;
+        // First boot or failure completes the imaging step; a failure reported while still at the boot step fails that step.
+        var completes = (step == nameof(Step.Imaging) && phase is ImagingPhase.FirstBoot or ImagingPhase.Failed) || (booting && phase == ImagingPhase.Failed);
         if (completes)
         {
             var detail = phase == ImagingPhase.Failed
-                ? $"imaging failed (phone-home): {e.Detail?.Trim() ?? "no detail"}"
+                ? $"{(booting ? "failed before imaging started" : "imaging failed")} (phone-home): {e.Detail?.Trim() ?? "no detail"}"
                 : $"first boot (phone-home): image {e.Attestation?.ImageId} {e.Attestation?.ImageVersion}, build {e.Attestation?.OsBuild}";
             await using var complete = new NpgsqlCommand(
                 """
                 UPDATE reimage.agent_commands SET status = 'Completed', succeeded = @ok, detail = left(@detail, 2000), completed_at = @now
-                WHERE machine_id = @id AND step = 'Imaging' AND attempt = @attempt AND status IN ('Pending', 'Leased')
+                WHERE machine_id = @id AND step = @step AND attempt = @attempt AND status IN ('Pending', 'Leased')
                 """, connection, transaction);
             complete.Parameters.AddWithValue("id", machineId);
+            complete.Parameters.AddWithValue("step", step!);
             complete.Parameters.AddWithValue("attempt", attempt);
             complete.Parameters.AddWithValue("ok", phase == ImagingPhase.FirstBoot);
             complete.Parameters.AddWithValue("detail", detail);
@@ -202,13 +270,7 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             await complete.ExecuteNonQueryAsync(ct);
         }
 
-        await transaction.CommitAsync(ct);
-        if (completes)
-        {
-            kick.Kick();
-        }
-
-        return (PhoneHomeOutcome.Accepted, $"{hostname}: {phase}{(phase == ImagingPhase.Progress ? $" {percent} %" : "")}");
+        return (PhoneHomeOutcome.Accepted, $"{hostname}: {phase}{(phase == ImagingPhase.Progress ? $" {percent} %" : "")}", completes);
     }
 
     private static string? NormalisedMac(string? text) =>
@@ -219,4 +281,7 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]
     private static partial Regex Sha256();
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
+    private static partial Regex EventIdPattern();
 }

@@ -113,7 +113,44 @@ public sealed class PhoneHomeApiTests(PostgresFixture postgres)
         }
     }
 
-    private static async Task<(Guid Machine, string Serial, string Token)> MachineAtImagingAsync(ReimageApp app, NpgsqlDataSource db, string code)
+    /// <summary>
+    /// The replays a task sequence really sends: its own retry after a lost answer (same event id), the MDT failure step
+    /// run twice (same id, reused from the task sequence variable), an old script's copy of the last attempt's failure
+    /// (no id, the old timestamp), and a failure before imaging began, while the machine was still network-booting.
+    /// </summary>
+    [Fact]
+    public async Task AFailure_CountsOnce_HoweverOftenItIsSent_AndAFailureAtNetworkBootFailsThatStep()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var pump = app.Services.GetRequiredService<WorkflowPump>();
+        var (machine, serial, token) = await MachineAtImagingAsync(app, db, "RP");
+        var sentAt = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var failed = $$"""{"serial":"{{serial}}","event":"failed","eventId":"ts-7f3a-failed","timestamp":"{{sentAt}}","detail":"step 'Apply image' failed (exit code 5)"}""";
+
+        var first = await PostAsync(app, token, failed);
+        await pump.ApplyResultsAsync(Ct);
+        var retried = await PostAsync(app, token, failed);
+        var idless = await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"failed","timestamp":"{{sentAt}}"}""");
+        var badId = await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"failed","eventId":"has spaces and ; semicolons"}""");
+        await pump.ApplyResultsAsync(Ct);
+
+        Assert.Equal(202, first.Status);
+        Assert.Equal(first, retried); // the first answer, again
+        Assert.Equal(200, idless.Status);
+        Assert.Contains("older than the machine's current imaging attempt", idless.Body, StringComparison.Ordinal);
+        Assert.Equal(400, badId.Status);
+        Assert.Equal("1", await TextAsync(db, $"SELECT count(*)::text FROM reimage.agent_commands WHERE machine_id = '{machine}' AND step = 'Imaging' AND succeeded = false"));
+
+        var (booting, bootSerial, bootToken) = await MachineAtBootAsync(app, db, "RQ");
+        var atBoot = await PostAsync(app, bootToken, $$"""{"serial":"{{bootSerial}}","event":"failed","eventId":"ts-boot-1","detail":"PXE: no boot file"}""");
+
+        Assert.Equal(202, atBoot.Status);
+        Assert.Equal("false|failed before imaging started (phone-home): PXE: no boot file", await TextAsync(db,
+            $"SELECT succeeded::text || '|' || detail FROM reimage.agent_commands WHERE machine_id = '{booting}' AND step <> 'Imaging' ORDER BY attempt DESC LIMIT 1"));
+    }
+
+    private static async Task<(Guid Machine, string Serial, string Token)> MachineAtBootAsync(ReimageApp app, NpgsqlDataSource db, string code)
     {
         var site = await TestFleet.AddSiteAsync(db, code, imagingSlots: 5);
         var machine = (await TestFleet.AddMachinesAsync(db, site, 1))[0];
@@ -124,6 +161,13 @@ public sealed class PhoneHomeApiTests(PostgresFixture postgres)
 
         await TestFleet.LaunchWaveAsync(db, "Imaging " + code, [machine]);
         await TestFleet.Dispatcher(db).DispatchAsync(Ct);
+        var serial = await TextAsync(db, $"SELECT serial_number FROM reimage.machines WHERE id = '{machine}'");
+        return (machine, serial, await AgentApiTests.TokenAsync(app, site.Id, "phone-home-tokens"));
+    }
+
+    private static async Task<(Guid Machine, string Serial, string Token)> MachineAtImagingAsync(ReimageApp app, NpgsqlDataSource db, string code)
+    {
+        var (machine, serial, token) = await MachineAtBootAsync(app, db, code);
         // The boot step's agent result, as a site agent would report it.
         await using (var booted = db.CreateCommand($"UPDATE reimage.agent_commands SET status = 'Completed', succeeded = true, completed_at = now(), deliveries = 1 WHERE machine_id = '{machine}'"))
         {
@@ -133,8 +177,7 @@ public sealed class PhoneHomeApiTests(PostgresFixture postgres)
         // Applied by this call, or by the server's own pump job if it got there first (it runs in the background).
         await app.Services.GetRequiredService<WorkflowPump>().ApplyResultsAsync(Ct);
         await UntilAsync(db, $"SELECT step FROM reimage.recoveries WHERE machine_id = '{machine}'", "Imaging");
-        var serial = await TextAsync(db, $"SELECT serial_number FROM reimage.machines WHERE id = '{machine}'");
-        return (machine, serial, await AgentApiTests.TokenAsync(app, site.Id, "phone-home-tokens"));
+        return (machine, serial, token);
     }
 
     /// <summary>Waits (at most 10 s) for the server's background pump, which may apply a result before the test's own call does.</summary>
