@@ -2,6 +2,18 @@ using Microsoft.Extensions.Options;
 using Reimage.Agents;
 using Reimage.Agents.Drivers;
 
+if (args.Any(a => a is "--help" or "-h" or "-?" or "/?"))
+{
+    Console.Out.Write(Usage.Text);
+    return 0;
+}
+
+if (args.Contains("--version"))
+{
+    Console.Out.WriteLine($"reimage-agent {Usage.Version}");
+    return 0;
+}
+
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddSystemd();
 builder.Services.AddWindowsService(o => o.ServiceName = "ReimageAgent");

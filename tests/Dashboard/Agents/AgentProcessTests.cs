@@ -156,6 +156,28 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         Assert.True((await AuditVerifier.VerifyAsync(db, Ct)).Intact);
     }
 
+    [Theory]
+    [InlineData("--help", "exit codes:")]
+    [InlineData("--version", "reimage-agent ")]
+    public async Task AgentProcess_AnswersHelpAndVersion_WithoutAnyConfiguration(string argument, string expected)
+    {
+        // Before: --help failed on the missing server address like any start.
+        var log = new List<string>();
+        var bin = AppContext.BaseDirectory;
+        await using var agent = ChildProcess.Start(new System.Diagnostics.ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Reimage.Agents.dll")}\" {argument}") { WorkingDirectory = bin }, log);
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        patience.CancelAfter(TimeSpan.FromMinutes(1));
+
+        await agent.WaitForExitAsync(patience.Token);
+
+        Assert.Equal(0, agent.ExitCode);
+        lock (log)
+        {
+            Assert.Contains(log, l => l.StartsWith(expected, StringComparison.Ordinal));
+            Assert.DoesNotContain(log, l => l.Contains("Agent:Server", StringComparison.Ordinal) && l.Contains("must", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public async Task AgentProcess_WithBadConfiguration_ExitsWithCode3_NamingEveryBadKey()
     {
