@@ -57,7 +57,12 @@ public static class DriverRegistration
                 {
                     // A redirect would make the handler resend the login body (the BMC password) to wherever it points.
                     AllowAutoRedirect = false,
-                    SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == System.Net.Security.SslPolicyErrors.None || Thumbprints.Matches(certificate, pinned) },
+                    SslOptions =
+                    {
+                        RemoteCertificateValidationCallback = (sender, certificate, _, errors) =>
+                            errors == System.Net.Security.SslPolicyErrors.None || Thumbprints.Matches(certificate, pinned)
+                            || BmcCertificates.Refused(sender, certificate, errors),
+                    },
                 };
             });
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<AgentSettings>>().Value.Simulated ? Simulated(sp) : Real(sp));

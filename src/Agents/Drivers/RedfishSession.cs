@@ -159,8 +159,32 @@ internal sealed class RedfishSession(HttpClient http, Uri bmc, RedfishOptions op
         }
         catch (HttpRequestException e)
         {
-            throw new RedfishException($"{Label}: unreachable on {method} {path} ({e.HttpRequestError}: {e.Message})", e);
+            throw new RedfishException($"{Label}: {Cause(e, bmc)} on {method} {path}", e);
         }
+    }
+
+    /// <summary>What really went wrong, in words an operator acts on (never only "see the inner exception").</summary>
+    private static string Cause(HttpRequestException e, Uri bmc)
+    {
+        if (e.InnerException is System.Security.Authentication.AuthenticationException)
+        {
+            return BmcCertificates.Presented(bmc) is { } seen
+                ? seen.Errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) && !seen.Errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors)
+                    ? $"TLS refused: the BMC's certificate ({seen.Subject}) is not issued for {bmc.Host}, SHA-256 {seen.Thumbprint}; pin it in Agent:Redfish:TrustedCertificates if it is this BMC's"
+                    : $"TLS refused: the BMC's certificate ({seen.Subject}) is not trusted ({seen.Errors}), SHA-256 {seen.Thumbprint}; pin it in Agent:Redfish:TrustedCertificates if it is this BMC's"
+                : $"TLS refused ({e.InnerException.Message})";
+        }
+
+        return e.InnerException is System.Net.Sockets.SocketException socket
+            ? socket.SocketErrorCode switch
+            {
+                System.Net.Sockets.SocketError.ConnectionRefused => "connection refused (nothing listens on that port)",
+                System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData => $"host {bmc.Host} not found (DNS)",
+                System.Net.Sockets.SocketError.TimedOut => "connection timed out",
+                System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable => "host unreachable (routing or firewall)",
+                var other => $"unreachable ({other})",
+            }
+            : $"unreachable ({e.HttpRequestError}: {e.Message})";
     }
 
     private async Task EnsureSuccessAsync(HttpResponseMessage response, string step, CancellationToken ct)

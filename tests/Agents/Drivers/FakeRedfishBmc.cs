@@ -81,11 +81,18 @@ public sealed class FakeRedfishBmc(BmcFlavour flavour) : IAsyncDisposable
 
     public int OpenSessions { get { lock (_gate) { return _sessions.Count; } } }
 
-    public static async Task<FakeRedfishBmc> StartAsync(BmcFlavour flavour, CancellationToken ct)
+    /// <summary>Starts the BMC on loopback: plain HTTP, or HTTPS with <paramref name="certificate"/> (a BMC's self-signed one).</summary>
+    public static async Task<FakeRedfishBmc> StartAsync(BmcFlavour flavour, CancellationToken ct, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var bmc = new FakeRedfishBmc(flavour);
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.UseUrls(certificate is null ? "http://127.0.0.1:0" : "https://127.0.0.1:0");
+        if (certificate is not null)
+        {
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+        }
+
         builder.Logging.ClearProviders();
         bmc._app = builder.Build();
         bmc._app.Run(bmc.HandleAsync);

@@ -122,7 +122,7 @@ public sealed class RedfishDriverFailureTests
         var result = await rig.Driver.ExecuteAsync(command, TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
-        Assert.StartsWith($"BMC {unreachable.Authority}: unreachable on GET /redfish/v1/ (ConnectionError", result.Detail, StringComparison.Ordinal);
+        Assert.Equal($"BMC {unreachable.Authority}: connection refused (nothing listens on that port) on GET /redfish/v1/", result.Detail);
     }
 
     [Theory]
