@@ -18,6 +18,7 @@ internal sealed class SiteCredentialHandler(IOptionsMonitor<AuthenticationScheme
     public const string PhoneHomeScheme = "PhoneHome";
     public const string SiteClaim = "reimage:site";
     public const string AgentClaim = "reimage:agent";
+    public const string TokenClaim = "reimage:token";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -36,10 +37,10 @@ internal sealed class SiteCredentialHandler(IOptionsMonitor<AuthenticationScheme
                 : Success([new Claim(ClaimTypes.Name, $"agent:{agent.Name}"), new Claim(AgentClaim, agent.AgentId.ToString()), new Claim(SiteClaim, agent.SiteId.ToString())]);
         }
 
-        var site = await registry.AuthenticatePhoneHomeAsync(credential, Context.RequestAborted);
-        return site is null
-            ? AuthenticateResult.Fail("unknown or revoked phone-home token")
-            : Success([new Claim(ClaimTypes.Name, "phone-home"), new Claim(SiteClaim, site.Value.ToString())]);
+        var phoneHome = await registry.AuthenticatePhoneHomeAsync(credential, Context.RequestAborted);
+        return phoneHome is not { } token
+            ? AuthenticateResult.Fail("unknown, revoked or expired phone-home token")
+            : Success([new Claim(ClaimTypes.Name, "phone-home"), new Claim(SiteClaim, token.SiteId.ToString()), new Claim(TokenClaim, token.TokenId.ToString())]);
     }
 
     private AuthenticateResult Success(Claim[] claims) =>
@@ -58,4 +59,6 @@ internal static class SiteClaims
     public static Guid SiteOf(ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(SiteCredentialHandler.SiteClaim)!);
 
     public static Guid AgentOf(ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(SiteCredentialHandler.AgentClaim)!);
+
+    public static Guid? TokenOf(ClaimsPrincipal user) => Guid.TryParse(user.FindFirstValue(SiteCredentialHandler.TokenClaim), out var id) ? id : null;
 }

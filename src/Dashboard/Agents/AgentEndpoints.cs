@@ -10,7 +10,7 @@ using Reimage.Orchestrator.Workflow;
 
 namespace Reimage.Dashboard.Agents;
 
-public sealed record TokenRequest(int? ValidHours);
+public sealed record TokenRequest(int? ValidHours, int? ValidDays = null);
 
 /// <summary>Configuration section <c>Reimage:Agents</c>.</summary>
 public sealed class AgentOptions
@@ -28,6 +28,9 @@ public sealed class AgentOptions
 
     /// <summary>Phone-home events accepted per token per minute (then 429 with Retry-After).</summary>
     public int PhoneHomePerMinute { get; set; } = 600;
+
+    /// <summary>How long a new phone-home token is valid unless the lead asks for another lifetime (<c>validDays</c>).</summary>
+    public TimeSpan PhoneHomeTokenLifetime { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>An agent not heard from for this long is shown offline.</summary>
     public TimeSpan OfflineAfter { get; set; } = TimeSpan.FromMinutes(2);
@@ -161,8 +164,27 @@ public static class AgentEndpoints
         var lead = app.MapGroup("/api").RequireAuthorization(Policies.Lead);
         lead.MapPost("/sites/{id:guid}/enrolment-tokens", (Guid id, TokenRequest? body, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
             IssueAsync(registry, id, TokenPurpose.Enrolment, user, TimeSpan.FromHours(Math.Clamp(body?.ValidHours ?? 24, 1, 24 * 14)), ct));
-        lead.MapPost("/sites/{id:guid}/phone-home-tokens", (Guid id, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
-            IssueAsync(registry, id, TokenPurpose.PhoneHome, user, null, ct));
+        lead.MapPost("/sites/{id:guid}/phone-home-tokens", (Guid id, TokenRequest? body, AgentRegistry registry, IOptions<AgentOptions> options, ClaimsPrincipal user, CancellationToken ct) =>
+            IssueAsync(registry, id, TokenPurpose.PhoneHome, user,
+                body?.ValidDays is { } days ? TimeSpan.FromDays(Math.Clamp(days, 1, 366)) : options.Value.PhoneHomeTokenLifetime, ct));
+        // Every site's tokens (never a secret), and revoking one: ?confirm=<its site code> says which site's task sequences or agents stop.
+        lead.MapGet("/tokens", (AgentRegistry registry, CancellationToken ct) => registry.ListTokensAsync(ct));
+        lead.MapPost("/tokens/{id:guid}/revoke", async (Guid id, string? confirm, AgentRegistry registry, ClaimsPrincipal user, CancellationToken ct) =>
+        {
+            var token = (await registry.ListTokensAsync(ct)).FirstOrDefault(t => t.Id == id && t.RevokedAt is null);
+            if (token is null)
+            {
+                return Results.NotFound(new { error = $"no live token {id}" });
+            }
+
+            if (!string.Equals(confirm?.Trim(), token.SiteCode, StringComparison.OrdinalIgnoreCase))
+            {
+                return Results.Problem(title: $"Revoking this {token.Purpose} token of {token.SiteCode} stops {(token.Purpose == TokenPurpose.PhoneHome ? "every task sequence that uses it" : "enrolment with it")}: confirm with ?confirm={token.SiteCode}",
+                    statusCode: confirm is null ? StatusCodes.Status428PreconditionRequired : StatusCodes.Status409Conflict);
+            }
+
+            return await registry.RevokeTokenAsync(id, user.Identity?.Name ?? "unknown", ct) ? Results.Ok(new { token = id, result = "revoked" }) : Results.NotFound(new { error = $"no live token {id}" });
+        });
         lead.MapGet("/agents", (AgentRegistry registry, IOptions<AgentOptions> options, CancellationToken ct) =>
             registry.ListAsync(options.Value.OfflineAfter, ct));
         // Destructive: the request names the agent it revokes (?confirm=<its name>), so a stale or mistyped id revokes nothing.

@@ -20,7 +20,7 @@ public static class ImagingEndpoints
                 return Results.ValidationProblem(errors);
             }
 
-            var (outcome, message) = await phoneHome.ReportAsync(SiteClaims.SiteOf(user), body, ct);
+            var (outcome, message) = await phoneHome.ReportAsync(SiteClaims.SiteOf(user), body, ct, SiteClaims.TokenOf(user));
             return outcome switch
             {
                 PhoneHomeOutcome.Accepted => Results.Json(new { result = message }, statusCode: StatusCodes.Status202Accepted),

@@ -6,6 +6,10 @@ namespace Reimage.Orchestrator.Agents;
 public sealed record AgentIdentity(Guid AgentId, Guid SiteId, string Name);
 
 /// <summary>An agent as the lead's page shows it.</summary>
+/// <summary>A site token as a lead sees it: never its secret.</summary>
+public sealed record TokenStatus(Guid Id, string SiteCode, [property: System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<TokenPurpose>))] TokenPurpose Purpose, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
+    DateTimeOffset? UsedAt, DateTimeOffset? RevokedAt, string? RevokedBy);
+
 public sealed record AgentStatus(Guid Id, string Name, string SiteCode, string? Platform, string? Version, DateTimeOffset EnrolledAt,
     DateTimeOffset? LastSeenAt, int InFlight, bool Online, DateTimeOffset? RevokedAt);
 
@@ -164,18 +168,50 @@ public sealed class AgentRegistry(NpgsqlDataSource db, TimeProvider clock)
         return await revoke.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    /// <summary>The site a phone-home token speaks for, or null.</summary>
-    public async Task<Guid?> AuthenticatePhoneHomeAsync(string? token, CancellationToken ct)
+    /// <summary>The site a phone-home token speaks for and the token's id, or null (unknown, revoked or expired).</summary>
+    public async Task<(Guid SiteId, Guid TokenId)?> AuthenticatePhoneHomeAsync(string? token, CancellationToken ct)
     {
         if (!Secrets.TryParse(token, PhoneHomePrefix, out var id, out var secret))
         {
             return null;
         }
 
-        await using var select = db.CreateCommand("SELECT site_id, secret_hash FROM reimage.site_tokens WHERE id = @id AND purpose = 'PhoneHome' AND revoked_at IS NULL");
+        await using var select = db.CreateCommand(
+            "SELECT site_id, secret_hash FROM reimage.site_tokens WHERE id = @id AND purpose = 'PhoneHome' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > @now)");
         select.Parameters.AddWithValue("id", id);
+        select.Parameters.AddWithValue("now", clock.GetUtcNow());
         await using var reader = await select.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) && Secrets.Matches(secret, reader.GetFieldValue<byte[]>(1)) ? reader.GetGuid(0) : null;
+        return await reader.ReadAsync(ct) && Secrets.Matches(secret, reader.GetFieldValue<byte[]>(1)) ? (reader.GetGuid(0), id) : null;
+    }
+
+    /// <summary>Every token of every site (never a secret): what a lead reviews and revokes.</summary>
+    public async Task<IReadOnlyList<TokenStatus>> ListTokensAsync(CancellationToken ct)
+    {
+        await using var select = db.CreateCommand(
+            """
+            SELECT t.id, s.code, t.purpose, t.created_by, t.created_at, t.expires_at, t.used_at, t.revoked_at, t.revoked_by
+            FROM reimage.site_tokens t JOIN reimage.sites s ON s.id = t.site_id ORDER BY t.created_at DESC
+            """);
+        var tokens = new List<TokenStatus>();
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            DateTimeOffset? At(int i) => reader.IsDBNull(i) ? null : reader.GetFieldValue<DateTimeOffset>(i);
+            tokens.Add(new TokenStatus(reader.GetGuid(0), reader.GetString(1), Enum.Parse<TokenPurpose>(reader.GetString(2)), reader.GetString(3),
+                reader.GetFieldValue<DateTimeOffset>(4), At(5), At(6), At(7), reader.IsDBNull(8) ? null : reader.GetString(8)));
+        }
+
+        return tokens;
+    }
+
+    /// <summary>Revokes a token: an enrolment token can no longer enrol, a phone-home token no longer reports. False when there is no such live token.</summary>
+    public async Task<bool> RevokeTokenAsync(Guid tokenId, string by, CancellationToken ct)
+    {
+        await using var revoke = db.CreateCommand("UPDATE reimage.site_tokens SET revoked_at = @now, revoked_by = @by WHERE id = @id AND revoked_at IS NULL");
+        revoke.Parameters.AddWithValue("id", tokenId);
+        revoke.Parameters.AddWithValue("by", by);
+        revoke.Parameters.AddWithValue("now", clock.GetUtcNow());
+        return await revoke.ExecuteNonQueryAsync(ct) == 1;
     }
 
     /// <summary>All agents; one not heard from for <paramref name="offlineAfter"/> is shown offline (its leases lapse meanwhile and its commands go to another agent of the site, or to the step's timeout policy).</summary>

@@ -108,7 +108,7 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
         _ => null,
     };
 
-    public async Task<(PhoneHomeOutcome Outcome, string Message)> ReportAsync(Guid siteId, PhoneHomeEvent e, CancellationToken ct)
+    public async Task<(PhoneHomeOutcome Outcome, string Message)> ReportAsync(Guid siteId, PhoneHomeEvent e, CancellationToken ct, Guid? tokenId = null)
     {
         var eventId = e.EventId?.Trim();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -118,13 +118,13 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             return first;
         }
 
-        var (outcome, message, completes) = await ApplyAsync(connection, transaction, siteId, e, ct);
+        var (outcome, message, completes) = await ApplyAsync(connection, transaction, siteId, e, tokenId, ct);
         if (eventId is not null)
         {
             // Under the machine's lock now: a twin sent at the same moment either committed first (its answer stands) or waits for us.
             await using var record = new NpgsqlCommand(
                 """
-                INSERT INTO reimage.phone_home_receipts (site_id, event_id, outcome, message, received_at) VALUES (@site, @id, @outcome, @message, @now)
+                INSERT INTO reimage.phone_home_receipts (site_id, event_id, outcome, message, received_at, token_id) VALUES (@site, @id, @outcome, @message, @now, @token)
                 ON CONFLICT (site_id, event_id) DO NOTHING
                 """, connection, transaction);
             record.Parameters.AddWithValue("site", siteId);
@@ -132,6 +132,7 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             record.Parameters.AddWithValue("outcome", outcome.ToString());
             record.Parameters.AddWithValue("message", message);
             record.Parameters.AddWithValue("now", clock.GetUtcNow());
+            record.Parameters.AddWithValue("token", (object?)tokenId ?? DBNull.Value);
             if (await record.ExecuteNonQueryAsync(ct) == 0)
             {
                 await transaction.RollbackAsync(ct);
@@ -160,7 +161,7 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
     }
 
     private async Task<(PhoneHomeOutcome Outcome, string Message, bool Completes)> ApplyAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid siteId, PhoneHomeEvent e, CancellationToken ct)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid siteId, PhoneHomeEvent e, Guid? tokenId, CancellationToken ct)
     {
         var phase = ParsePhase(e.Event) ?? throw new ArgumentException("validate the event first", nameof(e));
         var percent = phase switch { ImagingPhase.Applied or ImagingPhase.FirstBoot => 100, _ => e.Percent ?? 0 };
@@ -211,10 +212,10 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
         await using (var upsert = new NpgsqlCommand(
             """
             INSERT INTO reimage.imaging_reports AS ir (machine_id, step_started_at, phase, percent, reported_at, detail,
-                os_build, image_id, image_version, image_sha256, attested_hostname, attested_domain, security_agent)
-            VALUES (@id, @started, @phase, @percent, @now, @detail, @os, @image, @version, @sha, @host, @domain, @agent)
+                os_build, image_id, image_version, image_sha256, attested_hostname, attested_domain, security_agent, token_id)
+            VALUES (@id, @started, @phase, @percent, @now, @detail, @os, @image, @version, @sha, @host, @domain, @agent, @token)
             ON CONFLICT (machine_id) DO UPDATE SET step_started_at = excluded.step_started_at, phase = excluded.phase, percent = excluded.percent,
-                reported_at = excluded.reported_at, detail = excluded.detail,
+                reported_at = excluded.reported_at, detail = excluded.detail, token_id = excluded.token_id,
                 os_build = coalesce(excluded.os_build, CASE WHEN ir.step_started_at = excluded.step_started_at THEN ir.os_build END),
                 image_id = coalesce(excluded.image_id, CASE WHEN ir.step_started_at = excluded.step_started_at THEN ir.image_id END),
                 image_version = coalesce(excluded.image_version, CASE WHEN ir.step_started_at = excluded.step_started_at THEN ir.image_version END),
@@ -243,6 +244,7 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             upsert.Parameters.AddWithValue("host", (object?)a?.Hostname ?? DBNull.Value);
             upsert.Parameters.AddWithValue("domain", (object?)a?.Domain ?? DBNull.Value);
             upsert.Parameters.AddWithValue("agent", (object?)a?.SecurityAgent ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("token", (object?)tokenId ?? DBNull.Value);
             if (await upsert.ExecuteNonQueryAsync(ct) == 0)
             {
                 return (PhoneHomeOutcome.Ignored, $"ignored: {hostname} already reported this or a later phase (a replay or out of order)", false);

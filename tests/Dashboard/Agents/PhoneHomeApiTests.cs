@@ -150,6 +150,38 @@ public sealed class PhoneHomeApiTests(PostgresFixture postgres)
             $"SELECT succeeded::text || '|' || detail FROM reimage.agent_commands WHERE machine_id = '{booting}' AND step <> 'Imaging' ORDER BY attempt DESC LIMIT 1"));
     }
 
+    /// <summary>
+    /// A phone-home token's life: it expires (default 30 days; the expiry is moved into the past here, standing for the
+    /// month going by), it is listed without its secret, revoked only with its site named, and each event records it.
+    /// </summary>
+    [Fact]
+    public async Task PhoneHomeTokens_Expire_AreListedWithoutSecrets_RevokeWithConfirmation_AndEachEventNamesItsToken()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var (machine, serial, token) = await MachineAtImagingAsync(app, db, "TK");
+        var list = await app.SendJsonAsync("GET", "/api/tokens", "");
+        var listed = JsonDocument.Parse(list.Body).RootElement.EnumerateArray().Single(t => t.GetProperty("purpose").GetString() == "PhoneHome");
+        var tokenId = listed.GetProperty("id").GetGuid();
+        var lifetime = listed.GetProperty("expiresAt").GetDateTimeOffset() - listed.GetProperty("createdAt").GetDateTimeOffset();
+
+        Assert.DoesNotContain(token, list.Body, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromDays(30), lifetime);
+        Assert.Equal(202, (await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"started"}""")).Status);
+        Assert.Equal(tokenId.ToString(), await TextAsync(db, $"SELECT token_id::text FROM reimage.imaging_reports WHERE machine_id = '{machine}'"));
+
+        var unconfirmed = await app.SendJsonAsync("POST", $"/api/tokens/{tokenId}/revoke", "");
+        var wrongSite = await app.SendJsonAsync("POST", $"/api/tokens/{tokenId}/revoke?confirm=OTHER", "");
+        Assert.Equal((428, 409), (unconfirmed.Status, wrongSite.Status));
+        Assert.Equal(202, (await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"progress","percent":20}""")).Status);
+        Assert.Equal(200, (await app.SendJsonAsync("POST", $"/api/tokens/{tokenId}/revoke?confirm=tk", "")).Status);
+        Assert.Equal(401, (await PostAsync(app, token, $$"""{"serial":"{{serial}}","event":"progress","percent":30}""")).Status);
+
+        var fresh = await AgentApiTests.TokenAsync(app, await TestFleet.ScalarAsync<Guid>(db, "SELECT site_id FROM reimage.machines WHERE id = '" + machine + "'"), "phone-home-tokens");
+        await TestFleet.ExecuteAsync(db, "UPDATE reimage.site_tokens SET expires_at = now() - interval '1 minute' WHERE revoked_at IS NULL AND purpose = 'PhoneHome'");
+        Assert.Equal(401, (await PostAsync(app, fresh, $$"""{"serial":"{{serial}}","event":"progress","percent":40}""")).Status);
+    }
+
     private static async Task<(Guid Machine, string Serial, string Token)> MachineAtBootAsync(ReimageApp app, NpgsqlDataSource db, string code)
     {
         var site = await TestFleet.AddSiteAsync(db, code, imagingSlots: 5);

@@ -43,6 +43,8 @@ public sealed class RoleMatrixTests(PostgresFixture postgres)
         Cell("GET", "/api/sites", A, L, E);
         Cell("PUT", $"/api/sites/{Machine}/capacity", A, L);
         Cell("GET", "/api/agents", A, L);
+        Cell("GET", "/api/tokens", A, L);
+        Cell("POST", $"/api/tokens/{Machine}/revoke", A, L);
         Cell("POST", $"/api/sites/{Machine}/enrolment-tokens", A, L);
         Cell("GET", "/api/images", A, L);
         Cell("GET", "/api/users", A);
