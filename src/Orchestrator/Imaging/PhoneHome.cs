@@ -208,6 +208,18 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             return (PhoneHomeOutcome.Ignored, "ignored: the event is older than the machine's current imaging attempt (a replay)", false);
         }
 
+        // What was reported before, to keep the history to one progress event per 10 % step of an attempt.
+        (string Phase, int Percent, DateTimeOffset Started)? before = null;
+        await using (var previous = new NpgsqlCommand("SELECT phase, percent, step_started_at FROM reimage.imaging_reports WHERE machine_id = @id", connection, transaction))
+        {
+            previous.Parameters.AddWithValue("id", machineId);
+            await using var reader = await previous.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct))
+            {
+                before = (reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<DateTimeOffset>(2));
+            }
+        }
+
         // Upsert only forwards: a new attempt (a later step start) replaces the report; within an attempt the phase and progress may only grow.
         await using (var upsert = new NpgsqlCommand(
             """
@@ -249,6 +261,30 @@ public sealed partial class PhoneHome(NpgsqlDataSource db, WorkflowKick kick, Ti
             {
                 return (PhoneHomeOutcome.Ignored, $"ignored: {hostname} already reported this or a later phase (a replay or out of order)", false);
             }
+        }
+
+        // The report is history too: an event of the machine's chain (progress: at most one per 10 % step of an attempt).
+        var sameDecile = phase == ImagingPhase.Progress && before is { } b && b.Started == stepStarted.Value && b.Phase == nameof(ImagingPhase.Progress)
+            && b.Percent / 10 == percent / 10;
+        if (!sameDecile)
+        {
+            var said = $"phone-home {phase}{(phase == ImagingPhase.Progress ? $" {percent} %" : "")}{(string.IsNullOrWhiteSpace(e.Detail) ? "" : $": {e.Detail.Trim()}")}"
+                + (e.Attestation is { } att && phase == ImagingPhase.FirstBoot ? $" (image {att.ImageId} {att.ImageVersion}, build {att.OsBuild}, host {att.Hostname})" : "");
+            await using var history = new NpgsqlCommand(
+                $"""
+                WITH entries AS (
+                    SELECT @id::uuid AS machine_id, 'imaging'::text AS kind, NULL::text AS from_state, NULL::text AS to_state, @step::text AS step,
+                        @said::text AS detail, NULL::text AS time_zone),
+                {Audit.AuditChain.Append("entries")}
+                SELECT count(*) FROM appended
+                """, connection, transaction);
+            history.Parameters.AddWithValue("id", machineId);
+            history.Parameters.AddWithValue("step", step!);
+            history.Parameters.AddWithValue("said", said.Length > 1000 ? said[..1000] : said);
+            history.Parameters.AddWithValue("now", clock.GetUtcNow());
+            history.Parameters.AddWithValue("actor", "phone-home");
+            history.Parameters.AddWithValue("origin", tokenId is { } token ? $"phone-home token {token}" : "phone-home");
+            await history.ExecuteScalarAsync(ct);
         }
 
         // First boot or failure completes the imaging step; a failure reported while still at the boot step fails that step.

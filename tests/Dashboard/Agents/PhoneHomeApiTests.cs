@@ -182,6 +182,30 @@ public sealed class PhoneHomeApiTests(PostgresFixture postgres)
         Assert.Equal(401, (await PostAsync(app, fresh, $$"""{"serial":"{{serial}}","event":"progress","percent":40}""")).Status);
     }
 
+    /// <summary>A task sequence that reports progress every couple of percent, as MDT's progress hook does: the history keeps one event per 10 % step.</summary>
+    [Fact]
+    public async Task ImagingReports_AreHistoryInTheChain_OneProgressEventPerTenPercent()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var (machine, serial, token) = await MachineAtImagingAsync(app, db, "HI");
+
+        foreach (var json in new[]
+        {
+            """{"event":"started"}""", """{"event":"progress","percent":5}""", """{"event":"progress","percent":7}""", """{"event":"progress","percent":12}""",
+            """{"event":"progress","percent":18}""", """{"event":"progress","percent":33}""", """{"event":"applied","detail":"Win11 applied"}""",
+        })
+        {
+            Assert.Equal(202, (await PostAsync(app, token, json.Replace("{", $$"""{"serial":"{{serial}}",""", StringComparison.Ordinal))).Status);
+        }
+
+        var history = await TextAsync(db, $"SELECT string_agg(detail, ' | ' ORDER BY id) FROM reimage.machine_events WHERE machine_id = '{machine}' AND kind = 'imaging'");
+        Assert.Equal("phone-home Started | phone-home Progress 5 % | phone-home Progress 12 % | phone-home Progress 33 % | phone-home Applied: Win11 applied", history);
+        Assert.True((await Reimage.Orchestrator.Audit.AuditVerifier.VerifyAsync(db, Ct)).Intact);
+        var page = await app.SendAsync("GET", $"/machines/{machine}", System.Net.IPAddress.Loopback);
+        Assert.Contains("phone-home Progress 33 %", page.Body, StringComparison.Ordinal);
+    }
+
     private static async Task<(Guid Machine, string Serial, string Token)> MachineAtBootAsync(ReimageApp app, NpgsqlDataSource db, string code)
     {
         var site = await TestFleet.AddSiteAsync(db, code, imagingSlots: 5);
