@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reimage's one entry point for developers and CI.
-#   ./build.sh test    install what the tests need (PostgreSQL server binaries, Chromium), run every test,
+#   ./build.sh test    install what the tests need (PostgreSQL server binaries, Chromium, PowerShell 7), run every test,
 #                      and print one line: "N passed, N failed, N skipped" (from the TRX results)
 #   ./build.sh bench   the benchmark suite of bench/Reimage.Bench (import, drill, grid, forecast, accuracy; see docs/benchmarks.md)
 set -euo pipefail
@@ -18,6 +18,14 @@ ensure_postgres() {
   if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then return; fi
   echo "Installing PostgreSQL server binaries…"
   apt_install postgresql
+}
+
+ensure_pwsh() {
+  # The phone-home scripts run under a real PowerShell 7 in the tests (the .NET global tool; Windows PowerShell 5.1
+  # compatibility is checked by parsing them).
+  if command -v pwsh >/dev/null 2>&1 || [ -x "$HOME/.dotnet/tools/pwsh" ]; then return; fi
+  echo "Installing PowerShell 7.6.10 (dotnet global tool) for the phone-home script tests…"
+  dotnet tool install -g PowerShell --version 7.6.10 >/dev/null
 }
 
 ensure_chromium() {
@@ -48,6 +56,7 @@ case "${1:-test}" in
   test)
     ensure_postgres
     ensure_chromium
+    ensure_pwsh
     results=artifacts/test-results
     rm -rf "$results"
     status=0

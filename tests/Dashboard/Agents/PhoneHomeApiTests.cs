@@ -206,7 +206,8 @@ public sealed class PhoneHomeApiTests(PostgresFixture postgres)
         Assert.Contains("phone-home Progress 33 %", page.Body, StringComparison.Ordinal);
     }
 
-    private static async Task<(Guid Machine, string Serial, string Token)> MachineAtBootAsync(ReimageApp app, NpgsqlDataSource db, string code)
+    /// <remarks><paramref name="direct"/>: the token from the registry itself, for an app that runs on Kestrel (no test server to call).</remarks>
+    internal static async Task<(Guid Machine, string Serial, string Token)> MachineAtBootAsync(ReimageApp app, NpgsqlDataSource db, string code, bool direct = false)
     {
         var site = await TestFleet.AddSiteAsync(db, code, imagingSlots: 5);
         var machine = (await TestFleet.AddMachinesAsync(db, site, 1))[0];
@@ -218,12 +219,15 @@ public sealed class PhoneHomeApiTests(PostgresFixture postgres)
         await TestFleet.LaunchWaveAsync(db, "Imaging " + code, [machine]);
         await TestFleet.Dispatcher(db).DispatchAsync(Ct);
         var serial = await TextAsync(db, $"SELECT serial_number FROM reimage.machines WHERE id = '{machine}'");
-        return (machine, serial, await AgentApiTests.TokenAsync(app, site.Id, "phone-home-tokens"));
+        var token = direct
+            ? (await app.Services.GetRequiredService<Reimage.Orchestrator.Agents.AgentRegistry>().IssueTokenAsync(site.Id, Reimage.Orchestrator.Agents.TokenPurpose.PhoneHome, "test", TimeSpan.FromDays(1), Ct)).Token
+            : await AgentApiTests.TokenAsync(app, site.Id, "phone-home-tokens");
+        return (machine, serial, token);
     }
 
-    private static async Task<(Guid Machine, string Serial, string Token)> MachineAtImagingAsync(ReimageApp app, NpgsqlDataSource db, string code)
+    internal static async Task<(Guid Machine, string Serial, string Token)> MachineAtImagingAsync(ReimageApp app, NpgsqlDataSource db, string code, bool direct = false)
     {
-        var (machine, serial, token) = await MachineAtBootAsync(app, db, code);
+        var (machine, serial, token) = await MachineAtBootAsync(app, db, code, direct);
         // The boot step's agent result, as a site agent would report it.
         await using (var booted = db.CreateCommand($"UPDATE reimage.agent_commands SET status = 'Completed', succeeded = true, completed_at = now(), deliveries = 1 WHERE machine_id = '{machine}'"))
         {
