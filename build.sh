@@ -23,6 +23,8 @@ ensure_postgres() {
 ensure_pwsh() {
   # The phone-home scripts run under a real PowerShell 7 in the tests (the .NET global tool; Windows PowerShell 5.1
   # compatibility is checked by parsing them).
+  # The FOG hook's test runs it with curl, as FOS does.
+  command -v curl >/dev/null 2>&1 || apt_install curl
   if command -v pwsh >/dev/null 2>&1 || [ -x "$HOME/.dotnet/tools/pwsh" ]; then return; fi
   echo "Installing PowerShell 7.6.10 (dotnet global tool) for the phone-home script tests…"
   dotnet tool install -g PowerShell --version 7.6.10 >/dev/null

@@ -20,12 +20,21 @@
 # Uses FOG's $mac (one MAC or several separated by |), $img and $hostname where FOG sets them; the serial number
 # comes from dmidecode, or /sys/class/dmi/id when dmidecode is missing.
 (
+    # FOG's imaging script may run with set -e (and -u): a grep that finds nothing must not end the hook, or the imaging.
+    set +e +u
     dir=${postdownpath:-$(dirname "$0")/}
     log=/tmp/reimage-phone-home.log
     say() { printf ' * Reimage: %s\n' "$*"; printf '%s %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >>"$log" 2>/dev/null; }
 
+    # reimage.conf supplies defaults; a setting given in the environment wins over it.
+    for name in REIMAGE_SERVER REIMAGE_TOKEN REIMAGE_TOKEN_FILE REIMAGE_CA_FILE REIMAGE_EVENT REIMAGE_TIMEOUT REIMAGE_ATTEMPTS REIMAGE_MAX_WAIT REIMAGE_NO_TIMESTAMP; do
+        eval "given_$name=\${$name+set}; saved_$name=\${$name-}"
+    done
     # shellcheck disable=SC1091
     [ -f "${dir}reimage.conf" ] && . "${dir}reimage.conf"
+    for name in REIMAGE_SERVER REIMAGE_TOKEN REIMAGE_TOKEN_FILE REIMAGE_CA_FILE REIMAGE_EVENT REIMAGE_TIMEOUT REIMAGE_ATTEMPTS REIMAGE_MAX_WAIT REIMAGE_NO_TIMESTAMP; do
+        eval "[ \"\${given_$name}\" = set ] && $name=\${saved_$name}"
+    done
     server=${REIMAGE_SERVER:-}
     token=${REIMAGE_TOKEN:-}
     token_file=${REIMAGE_TOKEN_FILE:-${dir}reimage.token}
@@ -80,7 +89,11 @@
     fi
 
     json_text() { printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g'; }
-    detail="FOG image ${img:-?} deployed${hostname:+ to $hostname}"
+    case $event in
+        started) detail="FOG imaging with ${img:-?} started${hostname:+ on $hostname}" ;;
+        failed) detail="FOG imaging with ${img:-?} failed${hostname:+ on $hostname}" ;;
+        *) detail="FOG image ${img:-?} deployed${hostname:+ to $hostname}" ;;
+    esac
     detail=$(json_text "$detail" | cut -c 1-500)
     timestamp=""
     [ "${REIMAGE_NO_TIMESTAMP:-0}" = 1 ] || timestamp=$(date -u '+%Y-%m-%dT%H:%M:%SZ')
@@ -145,7 +158,8 @@
                 if [ "$status" = 000 ]; then reason=$(cat "$body_file.err" 2>/dev/null | tr -d '\r\n'); else reason="$status $answer"; fi
                 say "$event ($who) attempt $attempt/$attempts failed: $reason"
                 # Jitter, so a room full of machines does not retry in step.
-                retry_in=$(( (1 << attempt) + $(awk 'BEGIN { srand(); print int(rand() * 3) }') )) ;;
+                # Seeded by this machine's own event id, not the clock: machines failing in the same second still spread out.
+                retry_in=$(( (1 << attempt) + $(printf '%s' "$event_id" | cksum | awk -v a="$attempt" '{ srand($1 + a); print int(rand() * 3) }') )) ;;
             *)
                 say "$event ($who) -> unexpected $status $answer; not retried"
                 exit 0 ;;
@@ -158,5 +172,4 @@
         sleep "$retry_in"
         waited=$((waited + retry_in))
     done
-)
-true
+) || true

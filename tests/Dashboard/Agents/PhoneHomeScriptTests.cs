@@ -75,6 +75,53 @@ public sealed class PhoneHomeScriptTests(PostgresFixture postgres) : IDisposable
         Assert.Contains("must be an https:// address", insecureLog, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The FOG hook as FOG sources it into its own imaging script, which runs with <c>set -e</c>: an empty <c>$mac</c> (a
+    /// grep that finds nothing) must not end FOG's script; a setting in the environment wins over reimage.conf; the
+    /// event's detail says what happened.
+    /// </summary>
+    [Fact]
+    public async Task TheFogHook_SourcedIntoASetEScript_NeverStopsIt_AndReportsWithTheEnvironmentsSettings()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var url = app.StartOnLoopback();
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var (machine, _, token) = await PhoneHomeApiTests.MachineAtImagingAsync(app, db, "FG", direct: true);
+        var mac = await TestFleet.TextAsync(db, $"SELECT mac_addresses[1] FROM reimage.machines WHERE id = '{machine}'");
+        var hooks = Directory.CreateDirectory(Path.Combine(_logs, "postdownloadscripts")).FullName + "/";
+        File.Copy(Path.Combine(Scripts, "fog-postdownload.sh"), hooks + "reimage-phone-home.sh");
+        await File.WriteAllTextAsync(hooks + "reimage.conf", "REIMAGE_SERVER=http://127.0.0.1:9\nREIMAGE_ATTEMPTS=1\n", Ct); // stale: the environment wins
+
+        var (emptyExit, emptyOutput) = await ShAsync(hooks, "", url, token, "started");
+        var (exit, output) = await ShAsync(hooks, mac.Replace(':', '-'), url, token, "started");
+
+        Assert.True(emptyExit == 0 && emptyOutput.Contains("FOG-CONTINUES", StringComparison.Ordinal), emptyOutput);
+        Assert.True(exit == 0 && output.Contains("FOG-CONTINUES", StringComparison.Ordinal), output);
+        Assert.Contains("-> 202", output, StringComparison.Ordinal);
+        Assert.Equal("Started|FOG imaging with Win11-Std-2026 started on fg-host", await TestFleet.TextAsync(db,
+            $"SELECT phase || '|' || detail FROM reimage.imaging_reports WHERE machine_id = '{machine}'"));
+    }
+
+    /// <summary>FOG's side: its imaging script with set -e and -u, FOG's variables, then the hook sourced, then more of FOG's own work.</summary>
+    private static async Task<(int Exit, string Output)> ShAsync(string hooks, string mac, string url, string token, string @event)
+    {
+        var info = new ProcessStartInfo("sh", $"-c \"set -eu; postdownpath='{hooks}'; mac='{mac}'; img=Win11-Std-2026; hostname=fg-host; . \\\"${{postdownpath}}reimage-phone-home.sh\\\"; echo FOG-CONTINUES\"")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        info.Environment["REIMAGE_SERVER"] = url;
+        info.Environment["REIMAGE_TOKEN"] = token;
+        info.Environment["REIMAGE_EVENT"] = @event;
+        info.Environment["REIMAGE_MAX_WAIT"] = "0";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        patience.CancelAfter(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(patience.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
     /// <summary>PowerShell 7: on PATH, else where <c>dotnet tool install -g</c> puts it.</summary>
     private static string Pwsh()
     {
