@@ -10,8 +10,11 @@ public sealed record FleetRow(
     Guid Id, string Hostname, string Site, string? Building, string? Floor, string Role, int Criticality,
     RecoveryState State, string? Step, int Attempt, DateTimeOffset StateChangedAt, string? FailureReason);
 
-/// <summary>What the grid is filtered by; empty fields do not filter.</summary>
-public sealed record FleetFilter(Guid? SiteId = null, RecoveryState? State = null, string? Text = null);
+/// <summary>
+/// What the grid is filtered by; empty fields do not filter. <see cref="StuckMinutes"/>: machines in Imaging whose task
+/// sequence has reported nothing for that long (nothing since the step started, or since its last report).
+/// </summary>
+public sealed record FleetFilter(Guid? SiteId = null, RecoveryState? State = null, string? Text = null, int? StuckMinutes = null);
 
 /// <summary>The grid's sortable columns. Ties are broken by host name (or machine id), so paging is stable.</summary>
 public enum FleetColumn
@@ -56,7 +59,7 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var command = db.CreateCommand();
         var (from, id) = From(filter, new FleetSort());
-        command.CommandText = $"SELECT {id} FROM {from} {Where(filter, command)} ORDER BY {id} LIMIT @limit";
+        command.CommandText = $"SELECT {id} FROM {from} {Where(filter, command, clock.GetUtcNow())} ORDER BY {id} LIMIT @limit";
         command.Parameters.AddWithValue("limit", limit);
         var ids = new List<Guid>();
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -77,7 +80,7 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
 
         await using var command = db.CreateCommand();
         var (from, _) = From(filter, new FleetSort());
-        var where = Where(filter, command);
+        var where = Where(filter, command, clock.GetUtcNow());
         // A search counts no further than it must: "07" matches a sixth of the fleet, and counting all of them costs
         // more than the page (a text of one or two characters cannot use the trigram index at all).
         command.CommandText = string.IsNullOrWhiteSpace(filter.Text)
@@ -106,7 +109,7 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
             $"""
             WITH page AS (
                 SELECT {key} AS key FROM {from}
-                {Where(filter, command)}
+                {Where(filter, command, clock.GetUtcNow())}
                 ORDER BY {order}
                 OFFSET @skip LIMIT @take)
             SELECT m.id, m.hostname, s.code, m.building, m.floor, m.role, m.criticality,
@@ -138,7 +141,7 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>Only the tables the filter and the sort need: state and "since" sorts walk recoveries alone when nothing filters machines.</summary>
     internal static (string From, string Id) From(FleetFilter filter, FleetSort sort)
     {
-        var recoveries = filter.State is not null || sort.Column is FleetColumn.State or FleetColumn.Since;
+        var recoveries = filter.State is not null || filter.StuckMinutes is not null || sort.Column is FleetColumn.State or FleetColumn.Since;
         var machines = filter.SiteId is not null || !string.IsNullOrWhiteSpace(filter.Text) || sort.Column is FleetColumn.Host or FleetColumn.Site;
         if (!machines)
         {
@@ -165,9 +168,19 @@ public sealed class FleetQuery(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>What text search compares: exactly the expression of the trigram index in migration FleetSearch.</summary>
     internal const string SearchText = "lower(m.hostname || ' ' || coalesce(m.serial_number, '') || ' ' || coalesce(m.asset_tag, ''))";
 
-    internal static string Where(FleetFilter filter, NpgsqlCommand command)
+    internal static string Where(FleetFilter filter, NpgsqlCommand command, DateTimeOffset? now = null)
     {
         var where = new StringBuilder("WHERE true");
+        if (filter.StuckMinutes is { } minutes)
+        {
+            where.Append(
+                """
+                 AND r.state = 'InProgress' AND r.step = 'Imaging' AND coalesce((SELECT ir.reported_at FROM reimage.imaging_reports ir
+                     WHERE ir.machine_id = r.machine_id AND ir.step_started_at = r.step_started_at), r.step_started_at) < @stuck_before
+                """);
+            command.Parameters.AddWithValue("stuck_before", (now ?? DateTimeOffset.UtcNow) - TimeSpan.FromMinutes(minutes));
+        }
+
         if (filter.SiteId is { } site)
         {
             where.Append(" AND m.site_id = @site");

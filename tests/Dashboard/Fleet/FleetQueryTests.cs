@@ -32,6 +32,28 @@ public sealed class FleetQueryTests(PostgresFixture postgres)
         Assert.Equal((1, 0), (byMac.Total, wildcard.Total)); // a typed % is a character, not a wildcard
     }
 
+    /// <summary>A room of machines imaging: one whose task sequence went quiet two hours ago, one still reporting, one that never reported at all.</summary>
+    [Fact]
+    public async Task StuckFilter_FindsImagingMachinesWhoseTaskSequenceWentQuiet()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var site = await TestFleet.AddSiteAsync(db, "STK");
+        var machines = await TestFleet.AddMachinesAsync(db, site, 4);
+        await TestFleet.ExecuteAsync(db, $"""
+            UPDATE reimage.recoveries SET state = 'InProgress', step = 'Imaging', step_started_at = now() - interval '3 hours' WHERE machine_id IN ('{machines[0]}', '{machines[1]}', '{machines[2]}');
+            INSERT INTO reimage.imaging_reports (machine_id, step_started_at, phase, percent, reported_at)
+            SELECT machine_id, step_started_at, 'Progress', 40, now() - interval '2 hours' FROM reimage.recoveries WHERE machine_id = '{machines[0]}';
+            INSERT INTO reimage.imaging_reports (machine_id, step_started_at, phase, percent, reported_at)
+            SELECT machine_id, step_started_at, 'Progress', 70, now() - interval '5 minutes' FROM reimage.recoveries WHERE machine_id = '{machines[1]}';
+            """);
+        var query = app.Services.GetRequiredService<FleetQuery>();
+
+        var stuck = await query.PageAsync(new FleetFilter(StuckMinutes: 30), 0, 50, Ct);
+
+        Assert.Equal(new[] { machines[0], machines[2] }.Order(), stuck.Rows.Select(r => r.Id).Order());
+    }
+
     [Fact]
     public async Task SearchTotal_StopsCountingPastTheLimit_WhileFiltersWithoutTextCountExactly()
     {
