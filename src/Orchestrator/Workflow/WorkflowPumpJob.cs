@@ -34,16 +34,20 @@ public sealed class WorkflowPumpJob(WorkflowPump pump, Scheduling.Dispatcher dis
 }
 
 /// <summary>
-/// Enqueues at most one pending pump job per process however many results arrive; the job clears the flag
-/// when it starts, so results that arrive during a run get a run of their own.
+/// Enqueues at most one pending pump job for the whole installation however many results arrive, on however many
+/// nodes: the pending mark is a row in the database (<c>reimage.pump_kick</c>), set by the first kick and cleared by
+/// whichever node's worker starts the job, so results that arrive during a run get a run of their own. (A mark kept
+/// in the process, as before, was cleared only when that process ran the job: with a second Hangfire server, a node
+/// whose job the other ran never kicked again until the minutely reconciler.) Without a data source (tests of other
+/// parts), the mark is the process's own.
 /// </summary>
-public sealed class WorkflowKick(IBackgroundJobClient jobs)
+public sealed class WorkflowKick(IBackgroundJobClient jobs, Npgsql.NpgsqlDataSource? db = null)
 {
     private int _pending;
 
     public void Kick()
     {
-        if (Interlocked.Exchange(ref _pending, 1) != 0)
+        if (!Mark())
         {
             return;
         }
@@ -54,10 +58,33 @@ public sealed class WorkflowKick(IBackgroundJobClient jobs)
         }
         catch
         {
-            Interlocked.Exchange(ref _pending, 0); // storage unreachable: let the next caller (or the reconciler) try again
+            Started(); // storage unreachable: let the next caller (or the reconciler) try again
             throw;
         }
     }
 
-    internal void Started() => Interlocked.Exchange(ref _pending, 0);
+    /// <summary>Sets the pending mark; true when it was not set (this caller enqueues).</summary>
+    private bool Mark()
+    {
+        if (db is null)
+        {
+            return Interlocked.Exchange(ref _pending, 1) == 0;
+        }
+
+        // A mark older than 30 s is stale (its job was lost with a crashed node, or never started): kick again.
+        using var command = db.CreateCommand("UPDATE reimage.pump_kick SET pending = true, marked_at = now() WHERE id = 1 AND (NOT pending OR marked_at < now() - interval '30 seconds')");
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    internal void Started()
+    {
+        if (db is null)
+        {
+            Interlocked.Exchange(ref _pending, 0);
+            return;
+        }
+
+        using var command = db.CreateCommand("UPDATE reimage.pump_kick SET pending = false WHERE id = 1");
+        command.ExecuteNonQuery();
+    }
 }

@@ -12,7 +12,7 @@ public static class WorkflowRegistration
                 "Reimage:Workflow needs a non-negative RetryBackoff, a positive BatchSize and QuarantineAfterFailures of at least 1.").ValidateOnStart();
         services.AddSingleton<TransitionWriter>();
         services.AddSingleton<WorkflowPump>();
-        services.AddSingleton<WorkflowKick>();
+        services.AddSingleton(sp => new WorkflowKick(sp.GetRequiredService<Hangfire.IBackgroundJobClient>(), sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         services.AddTransient<WorkflowPumpJob>();
         services.AddSingleton<LeadActions>();
         return services;

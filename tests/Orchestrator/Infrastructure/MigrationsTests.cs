@@ -30,6 +30,6 @@ public sealed class MigrationsTests(PostgresFixture postgres)
         }
 
         Assert.Equal(["__ef_migrations", "agent_commands", "agents", "alerts", "audit_checkpoint_heads", "audit_checkpoints", "custody_transfers", "deliveries", "evidence_items", "golden_images", "handover_notes", "idempotent_requests",
-            "imaging_reports", "machine_events", "machines", "phone_home_receipts", "recoveries", "shifts", "site_rules", "site_tokens", "sites", "spare_stock", "technicians", "wave_gates", "waves"], tables);
+            "imaging_reports", "machine_events", "machines", "phone_home_receipts", "pump_kick", "recoveries", "shifts", "site_rules", "site_tokens", "sites", "spare_stock", "technicians", "wave_gates", "waves"], tables);
     }
 }
