@@ -47,11 +47,12 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh, migrated database owned by the calling test; returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync()
+    /// <summary>A database of its own for one test: migrated (from the template), or empty (<paramref name="migrate"/> false), as a first start finds it.</summary>
+    public async Task<string> CreateDatabaseAsync(bool migrate = true)
     {
         var name = "t_" + Guid.NewGuid().ToString("N");
         await using var admin = NpgsqlDataSource.Create(Cluster.ConnectionString());
-        await using var create = admin.CreateCommand($"CREATE DATABASE {name} TEMPLATE {Template}");
+        await using var create = admin.CreateCommand($"CREATE DATABASE {name} TEMPLATE {(migrate ? Template : "template0")}");
         await create.ExecuteNonQueryAsync();
         // Tests leave many small pools behind (Hangfire's among them): let idle connections go quickly.
         return new NpgsqlConnectionStringBuilder(Cluster.ConnectionString(name)) { ConnectionIdleLifetime = 2, ConnectionPruningInterval = 1 }.ConnectionString;

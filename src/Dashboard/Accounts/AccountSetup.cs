@@ -1,3 +1,4 @@
+using Reimage.Orchestrator.Infrastructure;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -22,6 +23,8 @@ public static class AccountSetup
     public static async Task EnsureAccountsAsync(this IServiceProvider services, bool demo, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
+        // One node at a time: the check-then-create of roles and the first admin must not run twice at once.
+        await using var turn = await scope.ServiceProvider.GetRequiredService<Npgsql.NpgsqlDataSource>().InstallationLockAsync("reimage accounts", ct);
         var context = scope.ServiceProvider.GetRequiredService<AccountsDbContext>();
         await context.Database.MigrateAsync(ct);
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();

@@ -42,6 +42,48 @@ public static class Storage
             .UseSnakeCaseNamingConvention();
 
     /// <summary>
+    /// Holds an installation-wide lock (a PostgreSQL advisory lock named <paramref name="purpose"/>) until disposed: what
+    /// every node must do one at a time at start (migrate, seed the first accounts).
+    /// </summary>
+    public static async Task<IAsyncDisposable> InstallationLockAsync(this NpgsqlDataSource db, string purpose, CancellationToken ct)
+    {
+        var connection = await db.OpenConnectionAsync(ct);
+        try
+        {
+            await using var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext(@purpose))", connection);
+            take.Parameters.AddWithValue("purpose", purpose);
+            await take.ExecuteNonQueryAsync(ct);
+            return new AdvisoryLock(connection, purpose);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed class AdvisoryLock(NpgsqlConnection connection, string purpose) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext(@purpose))", connection);
+                release.Parameters.AddWithValue("purpose", purpose);
+                await release.ExecuteNonQueryAsync();
+            }
+            catch (NpgsqlException)
+            {
+                // the session is gone, and its lock with it
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
     /// Applies EF Core migrations (creating the database when it does not exist). PostgreSQL may still be
     /// starting, or briefly away: retried for up to <paramref name="patience"/> before giving up.
     /// </summary>
@@ -53,6 +95,8 @@ public static class Storage
         {
             try
             {
+                // Nodes started together on an empty database take turns: concurrent migrations collide ("column … already exists").
+                await using var turn = await services.GetRequiredService<NpgsqlDataSource>().InstallationLockAsync("reimage migrations", ct);
                 await using var db = await services.GetRequiredService<IDbContextFactory<ReimageDbContext>>().CreateDbContextAsync(ct);
                 await db.Database.MigrateAsync(ct);
                 return;
