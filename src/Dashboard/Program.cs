@@ -51,6 +51,7 @@ try
     builder.AddTelemetry();
     builder.AddLiveUpdates();
     builder.AddFleet();
+    builder.AddImportLimits();
     builder.AddWaves();
     builder.AddHandsOn();
     builder.AddSites();

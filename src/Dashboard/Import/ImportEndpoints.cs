@@ -8,10 +8,26 @@ namespace Reimage.Dashboard.Import;
 /// <summary><c>POST /api/import/site-rules</c>: a rule placing rows without a site (kind: Location, OrganizationalUnit, Subnet, HostnamePrefix).</summary>
 public sealed record NewSiteRule(string? Kind, string? Pattern, string? Site, int? Position);
 
+/// <summary>Configuration section <c>Reimage:Import</c>.</summary>
+public sealed class ImportLimits
+{
+    public const string Section = "Reimage:Import";
+
+    /// <summary>Largest import file accepted, in MB, over the API and the page (a 100,000-machine inventory is about 20 MB).</summary>
+    public int MaxFileMegabytes { get; set; } = 64;
+
+    public long MaxFileBytes => MaxFileMegabytes * 1024L * 1024L;
+}
+
 public static class ImportEndpoints
 {
-    /// <summary>Largest import file accepted (a 100,000-machine inventory is about 20 MB).</summary>
-    public const long MaxFileBytes = 64 * 1024 * 1024;
+    public static WebApplicationBuilder AddImportLimits(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ImportLimits>().BindConfiguration(ImportLimits.Section)
+            .Validate(o => o.MaxFileMegabytes is >= 1 and <= 4096, "Reimage:Import:MaxFileMegabytes must be 1 to 4096.")
+            .ValidateOnStart();
+        return builder;
+    }
 
     /// <summary>
     /// <c>POST /api/import</c>: the request body is the CSV file (any content type), or a multipart form with a
@@ -23,11 +39,13 @@ public static class ImportEndpoints
     /// </summary>
     public static WebApplication MapImportApi(this WebApplication app)
     {
+        var limits = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ImportLimits>>().Value;
+        var maxFileBytes = limits.MaxFileBytes;
         app.MapPost("/api/import", async (HttpRequest request, FleetImporter importer, ClaimsPrincipal user, string? site, bool? dryRun, bool? createSites, bool? replaceMacs, CancellationToken ct) =>
         {
-            if (request.ContentLength is > MaxFileBytes)
+            if (request.ContentLength > maxFileBytes)
             {
-                return Results.Problem($"The file is larger than {MaxFileBytes / (1024 * 1024)} MB.", statusCode: StatusCodes.Status413PayloadTooLarge);
+                return Results.Problem($"The file is larger than {limits.MaxFileMegabytes} MB.", statusCode: StatusCodes.Status413PayloadTooLarge);
             }
 
             Stream body;
@@ -44,7 +62,7 @@ public static class ImportEndpoints
             }
             else
             {
-                // Buffered so the importer can sniff the encoding and delimiter; bounded by MaxFileBytes.
+                // Buffered so the importer can sniff the encoding and delimiter; bounded by maxFileBytes.
                 var buffer = new MemoryStream();
                 await request.Body.CopyToAsync(buffer, ct);
                 if (buffer.Length == 0)
@@ -65,7 +83,7 @@ public static class ImportEndpoints
         })
         .RequireAuthorization(Policies.Lead)
         .DisableAntiforgery()
-        .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxFileBytes));
+        .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(maxFileBytes));
 
         // The site rules: how rows that name no site (an Active Directory export) are placed. A dry run shows the result.
         var rules = app.MapGroup("/api/import/site-rules").RequireAuthorization(Policies.Lead);

@@ -31,6 +31,19 @@ public sealed class ImportApiTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Post_AFileOverTheConfiguredLimit_Is413NamingTheLimit_AndWritesNothing()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync(), settings: new Dictionary<string, string> { ["Reimage:Import:MaxFileMegabytes"] = "1" });
+        var big = Header + "\n" + string.Concat(Enumerable.Range(0, 30_000).Select(i => $"WS-{i:D6},SN{i:D6},,HQ,Workstation,3\n")); // about 1.1 MB
+
+        var (status, body) = await app.SendAsync("POST", "/api/import?createSites=true", IPAddress.Loopback, c => c.Request.ContentLength = System.Text.Encoding.UTF8.GetByteCount(big), big);
+
+        Assert.Equal(413, status);
+        Assert.Contains("larger than 1 MB", body, StringComparison.Ordinal);
+        Assert.Equal(0L, await CountAsync(app, "reimage.machines"));
+    }
+
+    [Fact]
     public async Task Post_FileWithBadRows_Is422ListingEveryBadLine_AndWritesNothing()
     {
         await using var app = new ReimageApp(await postgres.CreateDatabaseAsync());
