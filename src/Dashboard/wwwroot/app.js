@@ -9,6 +9,17 @@
     localStorage.setItem('reimage-theme', root.dataset.theme);
   });
 
+  // A check-off form takes the scanner (its first field has autofocus): the Enter a scanner sends after each barcode
+  // moves to the next field instead of submitting half a form (the last field's Enter submits).
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Enter') return;
+    var field = e.target.closest && e.target.closest('form.checkoff input');
+    if (!field || field.type === 'hidden') return;
+    var fields = Array.prototype.filter.call(field.form.querySelectorAll('input'), function (i) { return i.type !== 'hidden' && i.type !== 'radio'; });
+    var next = fields[fields.indexOf(field) + 1];
+    if (next) { e.preventDefault(); next.focus(); }
+  });
+
   // Print buttons (the Content-Security-Policy allows no inline handlers).
   document.addEventListener('click', function (e) {
     if (e.target.closest('[data-print]')) window.print();

@@ -64,8 +64,13 @@ public sealed class JourneyTests(PostgresFixture postgres)
         await Assertions.Expect(page.GetByTestId("machine-host")).ToHaveTextAsync("TEC-PC0001");
         await Assertions.Expect(page.GetByTestId("checkoff-form")).ToContainTextAsync("Remove drive");
 
-        // The drive comes out as evidence.
-        await page.GetByTestId("field-RemovedDriveSerial").FillAsync("WD-7731-XK");
+        // The drive comes out as evidence. The scanner reads the drive's serial barcode: it types into whatever has the
+        // focus and presses Enter. Before, the scan box had it, and the scan navigated away from the check-off.
+        await page.Keyboard.TypeAsync("WD-7731-XK");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("field-RemovedDriveSerial")).ToHaveValueAsync("WD-7731-XK");
+        await Assertions.Expect(page.GetByTestId("field-RemovedDriveModel")).ToBeFocusedAsync(); // Enter moved on, nothing was submitted
+        await Assertions.Expect(page.GetByTestId("machine-host")).ToHaveTextAsync("TEC-PC0001");
         await page.GetByTestId("field-EvidenceBagId").FillAsync("EB-2044");
         await page.GetByTestId("field-SealId").FillAsync("SEAL-99812");
         await page.GetByTestId("field-CaseNumber").FillAsync("IR-2026-117");
