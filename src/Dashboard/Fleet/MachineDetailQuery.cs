@@ -19,7 +19,7 @@ public sealed record MachineDetail(
 public sealed record MachineEventView(DateTimeOffset At, string Actor, string Origin, string Kind, string? From, string? To, string? Step, string? Detail);
 
 public sealed record EvidenceView(string? DriveSerial, string? EvidenceBagId, string? SealId, string CollectedBy, DateTimeOffset CollectedAt, string? StorageLocation,
-    IReadOnlyList<CustodyView> Transfers);
+    IReadOnlyList<CustodyView> Transfers, string? CaseNumber = null);
 
 public sealed record CustodyView(string From, string To, string Location, DateTimeOffset At, string? Note);
 
@@ -47,7 +47,7 @@ public sealed class MachineDetailQuery(NpgsqlDataSource db)
         batch.BatchCommands.Add(Command(
             """
             SELECT e.drive_serial, e.evidence_bag_id, e.seal_id, e.collected_by, e.collected_at, e.storage_location,
-                   t."from", t."to", t.location, t.at, t.note, e.id
+                   t."from", t."to", t.location, t.at, t.note, e.id, e.case_number
             FROM reimage.evidence_items e LEFT JOIN reimage.custody_transfers t ON t.evidence_item_id = e.id
             WHERE e.machine_id = @id ORDER BY e.collected_at, e.id, t.id
             """, id));
@@ -77,7 +77,7 @@ public sealed class MachineDetailQuery(NpgsqlDataSource db)
         {
             if (evidence.Count == 0 || evidence[^1].Id != reader.GetGuid(11))
             {
-                evidence.Add((reader.GetGuid(11), new EvidenceView(S(0), S(1), S(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), S(5), []), []));
+                evidence.Add((reader.GetGuid(11), new EvidenceView(S(0), S(1), S(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), S(5), [], S(12)), []));
             }
 
             if (!reader.IsDBNull(9))

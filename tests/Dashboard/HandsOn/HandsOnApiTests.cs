@@ -188,6 +188,9 @@ public sealed class HandsOnApiTests(PostgresFixture postgres)
         var item = JsonDocument.Parse(removed.Body).RootElement.GetProperty("evidenceItemId").GetGuid();
         Assert.Equal(200, (await PostJsonAsync(app, $"/api/evidence/{item}/transfers", """{"to":"Forensics courier (DHL 4471)","location":"Forensics lab"}""")).Status);
 
+        // The case number entered at check-off is on the machine's page (before, it appeared nowhere).
+        Assert.Contains("data-testid=\"machine-case\">IR-2026-014<", (await app.SendAsync("GET", $"/machines/{machine}", IPAddress.Loopback)).Body, StringComparison.Ordinal);
+
         var (status, zip) = await app.SendForBytesAsync("GET", "/api/evidence/bundle?case=IR-2026-014", IPAddress.Loopback);
         var noScope = await app.SendAsync("GET", "/api/evidence/bundle", IPAddress.Loopback);
         var noSuchCase = await app.SendAsync("GET", "/api/evidence/bundle?case=IR-0000-000", IPAddress.Loopback);
