@@ -45,6 +45,7 @@ try
     builder.Services.AddExceptionHandler<ServerErrors>();
     builder.AddDashboardSecurity();
     builder.AddBrowserProtection();
+    builder.AddTrustedProxies();
     builder.AddKeyRing();
     builder.AddSingleSignOn();
     builder.AddAccountLimits();
@@ -69,6 +70,8 @@ try
     await app.Services.MigrateReimageDatabaseAsync(TimeSpan.FromMinutes(2), app.Lifetime.ApplicationStopping);
     await app.Services.EnsureAccountsAsync(demo, app.Lifetime.ApplicationStopping);
 
+    // First: every later step (audit, rate limits, HTTPS redirection) sees the caller, not the proxy in front.
+    app.UseTrustedProxies();
     if (!app.Environment.IsDevelopment())
     {
         // No stack trace, exception text or request data ever reaches a client: pages get the error page, APIs a problem

@@ -121,4 +121,23 @@ public sealed partial class OpsAndSecurityTests(PostgresFixture postgres)
 
     [GeneratedRegex("""^reimage_transitions_total(?:\{[^}]*\})? ([0-9.e+]+)""", RegexOptions.Multiline)]
     private static partial Regex TransitionsCounter();
+
+    /// <summary>
+    /// Behind a load balancer (here 10.20.30.40) every caller's address is in X-Forwarded-For: the audit records the
+    /// caller's, the proxy's own is believed only from the configured proxy, and a forged header from elsewhere changes nothing.
+    /// </summary>
+    [Fact]
+    public async Task BehindAConfiguredProxy_TheAuditRecordsTheCaller_AndAForgedHeaderFromElsewhereChangesNothing()
+    {
+        await using var app = new ReimageApp(await postgres.CreateDatabaseAsync(), settings: new Dictionary<string, string> { ["Reimage:Network:TrustedProxies:0"] = "10.20.30.0/24" });
+        await app.CookieAsync();
+        var db = app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+
+        var viaProxy = await app.SendAsync("POST", "/api/import?createSites=true", ReimageApp.Remote, c => c.Request.Headers["X-Forwarded-For"] = "198.51.100.7", "hostname,site\nPX-1,PX\n", "admin");
+        var forged = await app.SendAsync("POST", "/api/import?createSites=true", System.Net.IPAddress.Parse("192.0.2.50"), c => c.Request.Headers["X-Forwarded-For"] = "203.0.113.9", "hostname,site\nPX-2,PX\n", "admin");
+
+        Assert.Equal((200, 200), (viaProxy.Status, forged.Status));
+        Assert.Equal("api 198.51.100.7", await Reimage.Tests.TestFleet.TextAsync(db, "SELECT e.origin FROM reimage.machine_events e JOIN reimage.machines m ON m.id = e.machine_id WHERE m.hostname = 'PX-1' ORDER BY e.id LIMIT 1"));
+        Assert.Equal("api 192.0.2.50", await Reimage.Tests.TestFleet.TextAsync(db, "SELECT e.origin FROM reimage.machine_events e JOIN reimage.machines m ON m.id = e.machine_id WHERE m.hostname = 'PX-2' ORDER BY e.id LIMIT 1"));
+    }
 }
