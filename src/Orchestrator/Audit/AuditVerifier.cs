@@ -113,14 +113,14 @@ public static class AuditVerifier
             {
                 foreach (var line in (reader.IsDBNull(2) ? "" : reader.GetString(2)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 {
-                    sealedLines[line[..Math.Max(0, line.IndexOf(" sha256:", StringComparison.Ordinal))]] = (line, reader.GetInt64(0), reader.GetGuid(1));
+                    sealedLines[Evidence.EvidenceSeal.NameOf(line)] = (line, reader.GetInt64(0), reader.GetGuid(1));
                 }
             }
         }
 
         void Check(string seal, Guid machineId, string what)
         {
-            var key = seal[..seal.IndexOf(" sha256:", StringComparison.Ordinal)];
+            var key = Evidence.EvidenceSeal.NameOf(seal);
             if (!sealedLines.Remove(key, out var found))
             {
                 findings.Add(new AuditFinding(0, machineId, $"{what} is not sealed in its machine's chain: it was added outside Reimage"));

@@ -81,6 +81,10 @@ public sealed record Checkpoint(
         }
     }
 
+    /// <summary>The reverse of <see cref="ChangedLines"/>.</summary>
+    public static List<ChainHead> ParseChangedLines(string lines) =>
+        [.. lines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ParseHead)];
+
     private static ChainHead ParseHead(string line)
     {
         var parts = line.Split(' ');

@@ -179,11 +179,7 @@ public sealed class Checkpoints(
                 {
                     using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
                     using var response = await http.CreateClient(nameof(Checkpoints)).PostAsync(webhook, content, ct);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        logger.LogWarning("Audit checkpoint {Id} not accepted by the webhook {Host}: HTTP {Status}; retried next minute", checkpoint.Id, webhook.Host, (int)response.StatusCode);
-                        break;
-                    }
+                    response.EnsureSuccessStatusCode(); // not accepted: not delivered
                 }
                 catch (HttpRequestException e)
                 {
@@ -274,7 +270,7 @@ public sealed class Checkpoints(
         {
             found.Add(new Checkpoint(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt32(2), reader.GetFieldValue<byte[]>(3),
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4),
-                [.. reader.GetString(5).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => new ChainHead(Guid.Parse(line[..36]), Convert.FromHexString(line[37..])))],
+                Checkpoint.ParseChangedLines(reader.GetString(5)),
                 reader.GetString(6), reader.GetFieldValue<byte[]>(7)));
         }
 

@@ -118,7 +118,7 @@ public static class EvidenceBundle
                     CollectedAt = reader.GetFieldValue<DateTimeOffset>(10), TimeZone = reader.GetString(11), StorageLocation = reader.GetString(12),
                     CaseNumber = reader.GetString(13),
                 };
-                if (sealedLines.ContainsKey(Key(EvidenceSeal.Item(item)))) // sealed before the checkpoint: covered
+                if (sealedLines.ContainsKey(EvidenceSeal.NameOf(EvidenceSeal.Item(item)))) // sealed before the checkpoint: covered
                 {
                     items.Add(item);
                 }
@@ -141,7 +141,7 @@ public static class EvidenceBundle
                     ToAccount = reader.IsDBNull(4) ? null : reader.GetString(4), EnteredBy = reader.GetString(5), Location = reader.GetString(6),
                     At = reader.GetFieldValue<DateTimeOffset>(7), TimeZone = reader.GetString(8), Note = reader.IsDBNull(9) ? null : reader.GetString(9),
                 };
-                if (sealedLines.ContainsKey(Key(EvidenceSeal.Transfer(transfer))))
+                if (sealedLines.ContainsKey(EvidenceSeal.NameOf(EvidenceSeal.Transfer(transfer))))
                 {
                     transfers.Add(transfer);
                 }
@@ -291,7 +291,7 @@ public static class EvidenceBundle
 
             void Check(string seal, Guid machineId, string what)
             {
-                if (!seals.Remove(Key(seal), out var found))
+                if (!seals.Remove(EvidenceSeal.NameOf(seal), out var found))
                 {
                     findings.Add($"{what} is not sealed in any chain of the bundle: it was added or its machine's chain is missing");
                 }
@@ -364,14 +364,12 @@ public static class EvidenceBundle
         {
             foreach (var line in (e.Detail ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                lines[Key(line)] = (line, e.MachineId);
+                lines[EvidenceSeal.NameOf(line)] = (line, e.MachineId);
             }
         }
 
         return lines;
     }
-
-    private static string Key(string seal) => seal[..Math.Max(0, seal.IndexOf(" sha256:", StringComparison.Ordinal))];
 
     private static void Add(ZipArchive zip, string name, string content)
     {

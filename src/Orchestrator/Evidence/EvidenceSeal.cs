@@ -35,6 +35,9 @@ public static class EvidenceSeal
         }.Select(f => $"reimage.hash_field({f})"))
         + ", 'UTF8')), 'hex')";
 
+    /// <summary>What a seal line names ("evidence item &lt;id&gt;", "custody transfer &lt;id&gt;"), without its hash.</summary>
+    public static string NameOf(string sealLine) => sealLine[..Math.Max(0, sealLine.IndexOf(" sha256:", StringComparison.Ordinal))];
+
     /// <summary>The seal of an evidence item as the verifier recomputes it.</summary>
     public static string Item(EvidenceItem e)
     {
