@@ -159,13 +159,13 @@ public sealed class Checkpoints(
     /// </summary>
     public async Task<int> ExportAsync(CancellationToken ct)
     {
+        // No lock or transaction is held across the copying: a slow webhook must not hold up sealing on every node. Two
+        // nodes copying at once write the same file (an identical file counts as written) and may POST a checkpoint twice
+        // (receivers tell them apart by id).
         var directory = Directory;
         var webhook = options.Value.CheckpointWebhook;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await Lock(connection, ct);
         var exported = 0;
-        foreach (var checkpoint in await ReadAsync(connection, "WHERE exported_at IS NULL ORDER BY id", ct))
+        foreach (var checkpoint in await ReadAllAsync(db, "WHERE exported_at IS NULL ORDER BY id", ct))
         {
             var json = checkpoint.ToJson();
             if (directory is not null && !WriteOnce(directory, checkpoint, json))
@@ -181,29 +181,31 @@ public sealed class Checkpoints(
                     using var response = await http.CreateClient(nameof(Checkpoints)).PostAsync(webhook, content, ct);
                     response.EnsureSuccessStatusCode(); // not accepted: not delivered
                 }
-                catch (HttpRequestException e)
+                catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
                 {
+                    // Refused, unreachable, or too slow (the client's timeout): the next minute tries again.
                     logger.LogWarning("Audit checkpoint {Id} not delivered to the webhook {Host}: {Reason}; retried next minute", checkpoint.Id, webhook.Host, e.Message);
                     break;
                 }
             }
 
-            await using var mark = new NpgsqlCommand("UPDATE reimage.audit_checkpoints SET exported_at = now() WHERE id = @id", connection);
+            await using var mark = db.CreateCommand("UPDATE reimage.audit_checkpoints SET exported_at = now() WHERE id = @id AND exported_at IS NULL");
             mark.Parameters.AddWithValue("id", checkpoint.Id);
-            await mark.ExecuteNonQueryAsync(ct);
-            exported++;
+            exported += await mark.ExecuteNonQueryAsync(ct);
         }
 
-        await tx.CommitAsync(ct);
         return exported;
     }
 
-    /// <summary>Every checkpoint in the database after <paramref name="afterId"/>, oldest first.</summary>
-    public static async Task<List<Checkpoint>> ReadAllAsync(NpgsqlDataSource db, long afterId, CancellationToken ct)
+    private static async Task<List<Checkpoint>> ReadAllAsync(NpgsqlDataSource db, string where, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await ReadAsync(connection, $"WHERE id > {afterId} ORDER BY id", ct);
+        return await ReadAsync(connection, where, ct);
     }
+
+    /// <summary>Every checkpoint in the database after <paramref name="afterId"/>, oldest first.</summary>
+    public static Task<List<Checkpoint>> ReadAllAsync(NpgsqlDataSource db, long afterId, CancellationToken ct) =>
+        ReadAllAsync(db, $"WHERE id > {afterId} ORDER BY id", ct);
 
     /// <summary>Every checkpoint file in <paramref name="directory"/>, oldest first; <see cref="FormatException"/> naming a bad file.</summary>
     public static List<Checkpoint> ReadDirectory(string directory)

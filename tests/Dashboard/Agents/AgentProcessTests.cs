@@ -33,7 +33,7 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         var mine = await TestFleet.AddMachinesAsync(db, site, 40);
         await TestFleet.LaunchWaveAsync(db, "Agents", [.. mine, .. await TestFleet.AddMachinesAsync(db, other, 5)]);
         var log = new List<string>();
-        var port = FreePort();
+        var port = TestNetwork.FreePort();
         await using var server = await StartServerAsync(connectionString, port, log);
         var token = await EnrolmentTokenAsync(port, site.Id);
         await using var agent = ReimageProcess.StartAgent(AgentEnvironment(port, token), log);
@@ -68,7 +68,7 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         var site = await TestFleet.AddSiteAsync(db, "TLS", imagingSlots: 10);
         await TestFleet.LaunchWaveAsync(db, "Over TLS", await TestFleet.AddMachinesAsync(db, site, 10));
         var log = new List<string>();
-        var port = FreePort();
+        var port = TestNetwork.FreePort();
         var tls = ServerCertificate();
         await using var server = await StartServerAsync(connectionString, port, log, tls);
 
@@ -118,7 +118,7 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         var site = await TestFleet.AddSiteAsync(db, "CUT", imagingSlots: 12);
         await TestFleet.LaunchWaveAsync(db, "Cut off", await TestFleet.AddMachinesAsync(db, site, 36));
         var log = new List<string>();
-        var port = FreePort();
+        var port = TestNetwork.FreePort();
         await using var server = await StartServerAsync(connectionString, port, log);
         await using var proxy = new CutoffProxy(port);
         var token = await EnrolmentTokenAsync(port, site.Id);
@@ -347,12 +347,6 @@ public sealed class AgentProcessTests(PostgresFixture postgres) : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public void Dispose()
     {

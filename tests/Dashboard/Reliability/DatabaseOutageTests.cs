@@ -6,6 +6,8 @@ using Npgsql;
 using Reimage.Orchestrator.Audit;
 using Reimage.Orchestrator.Infrastructure;
 
+using Reimage.Tests;
+
 namespace Reimage.Dashboard.Tests.Reliability;
 
 /// <summary>PostgreSQL going away under a running Reimage, and Reimage starting before PostgreSQL. Each test owns its cluster.</summary>
@@ -59,7 +61,7 @@ public sealed class DatabaseOutageTests : IDisposable
             }
 
             cluster.Stop();
-            var port = FreePort();
+            var port = TestNetwork.FreePort();
             var log = new List<string>();
             await using var reimage = ReimageProcess.Start(connectionString, log, $"http://127.0.0.1:{port}");
             await Task.Delay(TimeSpan.FromSeconds(8), Ct); // Reimage starts into a dead database
@@ -154,10 +156,4 @@ public sealed class DatabaseOutageTests : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

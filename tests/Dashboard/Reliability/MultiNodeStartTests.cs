@@ -20,7 +20,7 @@ public sealed class MultiNodeStartTests(PostgresFixture postgres)
     {
         var connectionString = await postgres.CreateDatabaseAsync(migrate: false);
         var log = new List<string>();
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var ports = new[] { TestNetwork.FreePort(), TestNetwork.FreePort(), TestNetwork.FreePort() };
         var nodes = ports.Select(port => ReimageProcess.Start(connectionString, log, $"http://127.0.0.1:{port}", demo: false, new Dictionary<string, string>
         {
             ["Reimage__Security__InitialAdminPassword"] = ReimageApp.AdminPassword,
@@ -73,10 +73,4 @@ public sealed class MultiNodeStartTests(PostgresFixture postgres)
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

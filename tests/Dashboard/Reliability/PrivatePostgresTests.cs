@@ -6,6 +6,8 @@ using Npgsql;
 using Reimage.Orchestrator.Audit;
 using Reimage.Orchestrator.Infrastructure;
 
+using Reimage.Tests;
+
 namespace Reimage.Dashboard.Tests.Reliability;
 
 /// <summary>
@@ -27,7 +29,7 @@ public sealed class PrivatePostgresTests : IDisposable
         const int machines = 600;
         var connectionString = await PrepareClusterAsync(machines);
         var log = new List<string>();
-        var port = FreePort();
+        var port = TestNetwork.FreePort();
         await using var reimage = Start(log, port);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(3) };
         await WaitForAsync(async () => await FinalAsync(connectionString) >= 50, TimeSpan.FromMinutes(2), log, reimage);
@@ -60,7 +62,7 @@ public sealed class PrivatePostgresTests : IDisposable
     {
         await PrepareClusterAsync(machines: 0);
         var log = new List<string>();
-        var port = FreePort();
+        var port = TestNetwork.FreePort();
         await using var reimage = Start(log, port, demo: false);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
         await WaitForAsync(async () => (await HealthAsync(http)).Status == 200, TimeSpan.FromMinutes(2), log, reimage);
@@ -84,7 +86,7 @@ public sealed class PrivatePostgresTests : IDisposable
     {
         var log = new List<string>();
         // A setting that fails validation once the host starts: after the cluster was initialised and started.
-        await using var reimage = Start(log, FreePort(), demo: false, new Dictionary<string, string> { ["Reimage__Workflow__BatchSize"] = "0" });
+        await using var reimage = Start(log, TestNetwork.FreePort(), demo: false, new Dictionary<string, string> { ["Reimage__Workflow__BatchSize"] = "0" });
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         patience.CancelAfter(TimeSpan.FromMinutes(2));
 
@@ -252,10 +254,4 @@ public sealed class PrivatePostgresTests : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

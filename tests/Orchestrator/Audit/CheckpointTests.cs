@@ -135,7 +135,7 @@ public sealed class CheckpointTests(PostgresFixture postgres) : IDisposable
         using var key = Key();
         // The webhook stands for a log collector that is down at first (503), then accepts.
         using var listener = new HttpListener();
-        var port = FreePort();
+        var port = TestNetwork.FreePort();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
         var received = new List<string>();
@@ -300,12 +300,6 @@ public sealed class CheckpointTests(PostgresFixture postgres) : IDisposable
         await command.ExecuteNonQueryAsync(Ct);
     }
 
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
 
     private sealed class Http : IHttpClientFactory
     {
